@@ -1,0 +1,15 @@
+// Byte encodings used by the record protocol: hex for hashes, base64 for
+// BLOBs and for TEXT that is not valid UTF-8.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace syncpipe {
+
+std::string hex_encode(std::string_view bytes);
+std::string hex_decode(std::string_view hex);         // throws InputError
+void base64_append(std::string& out, std::string_view bytes);
+std::string base64_decode(std::string_view b64);      // throws InputError
+
+}  // namespace syncpipe

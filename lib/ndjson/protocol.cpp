@@ -1,0 +1,197 @@
+#include "ndjson/protocol.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "ndjson/json_out.hpp"
+#include "ndjson/reader_impl.hpp"
+#include "ndjson/writer.hpp"
+
+namespace syncpipe::ndjson {
+
+namespace sj = simdjson;
+
+std::vector<std::string> TableSchema::column_names() const {
+  std::vector<std::string> out;
+  out.reserve(columns.size());
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+Row TableSchema::key_of(const Row& row) const {
+  Row k;
+  k.reserve(key_index.size());
+  for (auto i : key_index) k.push_back(row.at(i));
+  return k;
+}
+
+Lease parse_lease(Reader& r) {
+  Lease l;
+  l.cluster = r.str("cluster");
+  l.holder = r.str("holder");
+  l.epoch = r.int64("epoch");
+  l.expires_at = r.opt_str("expires_at").value_or("");
+  return l;
+}
+
+void write_lease(JsonBuf& j, const Lease& l) {
+  j.open().key("t").string("lease").key("cluster").string(l.cluster).key("holder").string(l.holder);
+  j.key("epoch").integer(l.epoch).key("expires_at").string(l.expires_at).close();
+}
+
+Header parse_header(Reader& r) {
+  Header h;
+  h.version = static_cast<int>(r.int64("v"));
+  if (h.version != kProtocolVersion)
+    r.fail(fmt::format("protocol version {} is not supported (this build speaks {})", h.version,
+                       kProtocolVersion));
+  h.client = r.str("client");
+  h.host = r.str("host");
+  h.schema = r.str("schema");
+  h.source = r.opt_str("source").value_or("");
+  h.stream_id = r.str("stream_id");
+  h.created_at = r.opt_str("created_at").value_or("");
+  h.adhoc = r.boolean("adhoc", false);
+  return h;
+}
+
+void write_header(JsonBuf& j, const Header& h) {
+  j.open().key("t").string("header").key("v").integer(h.version);
+  j.key("client").string(h.client).key("host").string(h.host).key("schema").string(h.schema);
+  j.key("source").text(h.source).key("stream_id").string(h.stream_id);
+  j.key("adhoc").boolean(h.adhoc).key("created_at").string(h.created_at).close();
+}
+
+namespace {
+
+Column parse_column(sj::ondemand::object obj, const Reader& r) {
+  Column c;
+  auto get_str = [&](const char* f, std::string& out) {
+    std::string_view s;
+    if (obj.find_field_unordered(f).get_string().get(s)) r.fail(fmt::format("column: bad \"{}\"", f));
+    out = s;
+  };
+  get_str("name", c.name);
+  get_str("decl", c.decl);
+  bool nn = false;
+  if (obj.find_field_unordered("notnull").get_bool().get(nn)) r.fail("column: bad \"notnull\"");
+  c.notnull = nn;
+  std::int64_t pk = 0;
+  if (obj.find_field_unordered("pk").get_int64().get(pk)) r.fail("column: bad \"pk\"");
+  c.pk = static_cast<int>(pk);
+  auto d = obj.find_field_unordered("dflt");
+  std::string_view ds;
+  if (!d.error() && !d.get_string().get(ds)) c.dflt = std::string(ds);
+  return c;
+}
+
+std::vector<std::string> parse_strings(Reader& r, std::string_view field, bool required) {
+  std::vector<std::string> out;
+  sj::ondemand::value v;
+  if (!r.impl().present(field, v, r)) {
+    if (required) r.fail(fmt::format("missing field \"{}\"", field));
+    return out;
+  }
+  sj::ondemand::array arr;
+  if (v.get_array().get(arr)) r.fail(fmt::format("field \"{}\" is not an array", field));
+  for (auto e : arr) {
+    std::string_view s;
+    if (e.get_string().get(s)) r.fail(fmt::format("field \"{}\": expected strings", field));
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+void resolve_key_index(TableSchema& t, const Reader& r) {
+  for (const auto& k : t.key) {
+    auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const Column& c) { return c.name == k; });
+    if (it == t.columns.end()) r.fail(fmt::format("table \"{}\": key column \"{}\" is not a column", t.name, k));
+    t.key_index.push_back(static_cast<std::size_t>(it - t.columns.begin()));
+  }
+  if (t.key.empty()) r.fail(fmt::format("table \"{}\" has no key", t.name));
+}
+
+}  // namespace
+
+TableSchema parse_table(Reader& r) {
+  TableSchema t;
+  t.name = r.str("table");
+  sj::ondemand::value cols = r.impl().field("columns", r);
+  sj::ondemand::array arr;
+  if (cols.get_array().get(arr)) r.fail("field \"columns\" is not an array");
+  for (auto e : arr) {
+    sj::ondemand::object obj;
+    if (e.get_object().get(obj)) r.fail("column is not an object");
+    t.columns.push_back(parse_column(obj, r));
+  }
+  t.key = parse_strings(r, "key", true);
+  t.key_source = r.str("key_source");
+  t.pg_types = parse_strings(r, "pg_types", false);
+  if (!t.pg_types.empty() && t.pg_types.size() != t.columns.size()) r.fail("pg_types and columns differ in length");
+  resolve_key_index(t, r);
+  return t;
+}
+
+void write_table(JsonBuf& j, const TableSchema& t) {
+  j.open().key("t").string("table").key("table").string(t.name).key("columns").open_array();
+  for (const auto& c : t.columns) {
+    j.comma().open().key("name").string(c.name).key("decl").string(c.decl);
+    j.key("notnull").boolean(c.notnull).key("pk").integer(c.pk).key("dflt");
+    if (c.dflt) j.text(*c.dflt); else j.null();
+    j.close();
+  }
+  j.close_array().key("key").open_array();
+  for (const auto& k : t.key) j.comma().string(k);
+  j.close_array().key("key_source").string(t.key_source);
+  if (!t.pg_types.empty()) {
+    j.key("pg_types").open_array();
+    for (const auto& p : t.pg_types) j.comma().string(p);
+    j.close_array();
+  }
+  j.close();
+}
+
+Change parse_change(Reader& r) {
+  Change c;
+  c.op = r.str(r.type() == "conflict" ? "kind" : "op");
+  c.table = r.str("table");
+  c.kh = r.hash("kh");
+  c.h = r.opt_hash("h");
+  if (!r.values("k", c.k)) r.fail("missing field \"k\"");
+  c.has_v = r.values("v", c.v);
+  return c;
+}
+
+void write_change(JsonBuf& j, const Change& c) {
+  j.open().key("t").string("change").key("op").string(c.op).key("table").string(c.table);
+  j.key("kh").string(c.kh.hex());
+  if (c.h) j.key("h").string(c.h->hex());
+  j.key("k").values(c.k);
+  if (c.has_v) j.key("v").values(c.v);
+  else if (c.op == "record") j.key("v").null();
+  j.close();
+}
+
+void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows) {
+  j.open().key("t").string("table_end").key("table").string(table);
+  j.key("rows").integer(static_cast<std::int64_t>(rows)).close();
+}
+
+StreamHead read_head(Reader& r, RecordWriter* out) {
+  StreamHead head;
+  if (!r.next()) r.fail("empty stream");
+  if (r.type() == "lease") {
+    head.lease = parse_lease(r);
+    if (out) out->line(r.line());
+    if (!r.next()) r.fail("stream ends after the lease record");
+  }
+  if (r.type() != "header") r.fail(fmt::format("expected a header record, found \"{}\"", r.type()));
+  head.header = parse_header(r);
+  if (out) out->line(r.line());
+  if (!head.lease && !head.header.adhoc)
+    r.fail("stream has no lease record and is not marked ad hoc (run sync-lease gate first, "
+           "or sync-snapshot --no-lease for an ad-hoc run)");
+  return head;
+}
+
+}  // namespace syncpipe::ndjson

@@ -1,0 +1,147 @@
+#include "ndjson/reader.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "ndjson/reader_impl.hpp"
+
+namespace syncpipe::ndjson {
+
+namespace sj = simdjson;
+
+Reader::Reader(int fd, std::string name, std::size_t max_record)
+    : impl_(std::make_unique<Impl>(fd, std::move(name), max_record)) {}
+
+Reader::~Reader() = default;
+
+void Reader::fail(std::string_view why) const {
+  throw InputError(fmt::format("{}:{}: {}", impl_->lines.name(), impl_->lines.line_no(), why));
+}
+
+namespace {
+
+void verify_trailer(Reader& r, Reader::Impl& im) {
+  std::int64_t n = r.int64("records");
+  std::string_view sum = r.str("checksum");
+  if (n < 0 || static_cast<std::uint64_t>(n) != im.count)
+    r.fail(fmt::format("trailer says {} records, the stream had {}", n, im.count));
+  if (sum != im.sum.hex()) r.fail("trailer checksum does not match the stream (corrupted in transit)");
+  std::string_view extra;
+  if (im.lines.next(extra)) r.fail("data after the trailer");
+}
+
+}  // namespace
+
+bool Reader::next() {
+  auto& im = *impl_;
+  if (im.done) return false;
+  std::string_view l;
+  if (!im.lines.next(l))
+    throw InputError(fmt::format("{}: truncated stream: input ended after {} records without a trailer",
+                                 im.lines.name(), im.count));
+  im.current = l;
+  auto err = im.parser.iterate(l.data(), l.size(), im.lines.capacity_after(l.data())).get(im.doc);
+  if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));
+  if (auto e = im.doc.find_field_unordered("t").get_string().get(im.type))
+    fail(fmt::format("record without a string field \"t\": {}", sj::error_message(e)));
+  if (im.type == "trailer") {
+    verify_trailer(*this, im);
+    im.done = true;
+    return false;
+  }
+  im.sum.update(l);
+  im.sum.update("\n");
+  ++im.count;
+  return true;
+}
+
+std::string_view Reader::line() const { return impl_->current; }
+std::size_t Reader::line_no() const { return impl_->lines.line_no(); }
+std::uint64_t Reader::bytes_read() const { return impl_->lines.bytes_read(); }
+std::string_view Reader::type() { return impl_->type; }
+
+bool Reader::Impl::present(std::string_view name, sj::ondemand::value& out, const Reader& r) {
+  auto res = doc.find_field_unordered(name);
+  if (res.error() == sj::NO_SUCH_FIELD) return false;
+  if (res.error()) r.fail(fmt::format("field \"{}\": {}", name, sj::error_message(res.error())));
+  out = res.value_unsafe();
+  bool is_null = false;
+  if (out.is_null().get(is_null)) r.fail(fmt::format("field \"{}\": malformed", name));
+  return !is_null;
+}
+
+sj::ondemand::value Reader::Impl::field(std::string_view name, const Reader& r) {
+  sj::ondemand::value v;
+  if (!present(name, v, r)) r.fail(fmt::format("missing field \"{}\"", name));
+  return v;
+}
+
+std::string_view Reader::str(std::string_view f) {
+  std::string_view s;
+  if (impl_->field(f, *this).get_string().get(s)) fail(fmt::format("field \"{}\" is not a string", f));
+  return s;
+}
+
+std::optional<std::string_view> Reader::opt_str(std::string_view f) {
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return std::nullopt;
+  std::string_view s;
+  if (v.get_string().get(s)) fail(fmt::format("field \"{}\" is not a string", f));
+  return s;
+}
+
+std::int64_t Reader::int64(std::string_view f) {
+  std::int64_t i;
+  if (impl_->field(f, *this).get_int64().get(i)) fail(fmt::format("field \"{}\" is not an integer", f));
+  return i;
+}
+
+std::optional<std::int64_t> Reader::opt_int64(std::string_view f) {
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return std::nullopt;
+  std::int64_t i;
+  if (v.get_int64().get(i)) fail(fmt::format("field \"{}\" is not an integer", f));
+  return i;
+}
+
+bool Reader::boolean(std::string_view f, bool if_missing) {
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return if_missing;
+  bool b;
+  if (v.get_bool().get(b)) fail(fmt::format("field \"{}\" is not a boolean", f));
+  return b;
+}
+
+Hash128 Reader::hash(std::string_view f) {
+  try {
+    return Hash128::from_hex(str(f));
+  } catch (const InputError& e) {
+    fail(fmt::format("field \"{}\": {}", f, e.what()));
+  }
+}
+
+std::optional<Hash128> Reader::opt_hash(std::string_view f) {
+  auto s = opt_str(f);
+  if (!s) return std::nullopt;
+  try {
+    return Hash128::from_hex(*s);
+  } catch (const InputError& e) {
+    fail(fmt::format("field \"{}\": {}", f, e.what()));
+  }
+}
+
+bool Reader::values(std::string_view f, Row& out) {
+  out.clear();
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return false;
+  sj::ondemand::array arr;
+  if (v.get_array().get(arr)) fail(fmt::format("field \"{}\" is not an array", f));
+  for (auto elem : arr) {
+    sj::ondemand::value ev;
+    if (elem.get(ev)) fail(fmt::format("field \"{}\": malformed array", f));
+    out.push_back(decode_value(ev, *this));
+  }
+  return true;
+}
+
+}  // namespace syncpipe::ndjson

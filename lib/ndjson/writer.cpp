@@ -1,0 +1,62 @@
+#include "ndjson/writer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "ndjson/json_out.hpp"
+
+namespace syncpipe::ndjson {
+
+namespace {
+constexpr std::size_t kFlushAt = 4 << 20;
+}
+
+RecordWriter::RecordWriter(int fd) : fd_(fd) { buf_.reserve(kFlushAt + 4096); }
+
+RecordWriter::~RecordWriter() {
+  // Records written without finish() are flushed so a reader can name the
+  // truncation point; the missing trailer marks the stream as incomplete.
+  try {
+    flush();
+  } catch (...) {
+  }
+}
+
+void RecordWriter::line(std::string_view l) {
+  std::size_t start = buf_.size();
+  buf_.append(l);
+  buf_.push_back('\n');
+  sum_.update(std::string_view(buf_).substr(start));
+  ++records_;
+  bytes_ += l.size() + 1;
+  if (buf_.size() >= kFlushAt) flush();
+}
+
+void RecordWriter::record(const JsonBuf& json) { line(json.str()); }
+
+void RecordWriter::finish() {
+  if (finished_) return;
+  buf_.append(fmt::format(R"({{"t":"trailer","records":{},"checksum":"{}"}})", records_, sum_.hex()));
+  buf_.push_back('\n');
+  finished_ = true;
+  flush();
+}
+
+void RecordWriter::flush() {
+  std::size_t off = 0;
+  while (off < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      buf_.clear();
+      if (errno == EPIPE) throw PipeClosed();
+      throw RuntimeError(fmt::format("write to output: {}", std::strerror(errno)));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  buf_.clear();
+}
+
+}  // namespace syncpipe::ndjson

@@ -1,0 +1,103 @@
+#include "emit.hpp"
+
+#include "core/hash.hpp"
+#include "ndjson/json_out.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/writer.hpp"
+#include "sqlite/database.hpp"
+#include "sqlite/statement.hpp"
+#include "table_plan.hpp"
+
+namespace syncpipe::snapshot {
+
+namespace {
+
+Value column_value(const sqlite::Statement& st, int i) {
+  switch (st.column_type(i)) {
+    case sqlite::ColumnType::Integer: return Value::integer(st.column_int64(i));
+    case sqlite::ColumnType::Real: return Value::real(st.column_double(i));
+    case sqlite::ColumnType::Text: return Value::text(std::string(st.column_bytes(i)));
+    case sqlite::ColumnType::Blob: return Value::blob(std::string(st.column_bytes(i)));
+    case sqlite::ColumnType::Null: break;
+  }
+  return Value::null();
+}
+
+// Writes column i as a protocol value into `vals` and its canonical form into
+// `cb`, without copying TEXT/BLOB bytes into a Value.
+void put_column(const sqlite::Statement& st, int i, const std::string& name, ndjson::JsonBuf& vals,
+                CanonicalBuffer& cb) {
+  auto type = st.column_type(i);
+  if (type == sqlite::ColumnType::Null) {
+    vals.null();
+    return;
+  }
+  cb.name(name);
+  switch (type) {
+    case sqlite::ColumnType::Integer: {
+      auto v = st.column_int64(i);
+      vals.integer(v);
+      cb.integer(v);
+      break;
+    }
+    case sqlite::ColumnType::Real: {
+      auto v = st.column_double(i);
+      vals.real(v);
+      cb.real(v);
+      break;
+    }
+    case sqlite::ColumnType::Text: {
+      auto v = st.column_bytes(i);
+      vals.text(v);
+      cb.text(v);
+      break;
+    }
+    default: {
+      auto v = st.column_bytes(i);
+      vals.blob(v);
+      cb.blob(v);
+    }
+  }
+}
+
+}  // namespace
+
+void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats) {
+  const auto& schema = plan.schema;
+  ndjson::JsonBuf rec, vals;
+  ndjson::write_table(rec, schema);
+  out.record(rec);
+
+  sqlite::Statement st(db, plan.select_sql, schema.name);
+  CanonicalBuffer row_cb, key_cb;
+  Row key(schema.key_index.size());
+  const int ncols = static_cast<int>(schema.columns.size());
+  std::string prefix = R"({"t":"row","table":)";
+  ndjson::JsonBuf name_json;
+  name_json.string(schema.name);
+  prefix += name_json.str();
+  std::uint64_t rows = 0;
+  while (st.step()) {
+    vals.clear();
+    row_cb.clear();
+    vals.raw("[");
+    for (int i = 0; i < ncols; ++i) {
+      if (i) vals.raw(",");
+      put_column(st, i, schema.columns[static_cast<std::size_t>(i)].name, vals, row_cb);
+    }
+    vals.raw("]");
+    for (std::size_t k = 0; k < key.size(); ++k) key[k] = column_value(st, static_cast<int>(schema.key_index[k]));
+    rec.clear();
+    rec.raw(prefix).raw(R"(,"kh":")").raw(key_hash(key_cb, schema.name, key).hex());
+    rec.raw(R"(","h":")").raw(row_cb.hash().hex()).raw(R"(","v":)").raw(vals.str()).raw("}");
+    out.record(rec);
+    ++rows;
+  }
+  rec.clear();
+  ndjson::write_table_end(rec, schema.name, rows);
+  out.record(rec);
+  stats.rows += rows;
+  ++stats.tables;
+}
+
+}  // namespace syncpipe::snapshot

@@ -1,0 +1,151 @@
+// sync-snapshot: one consistent read of a tenant's SQLite file as a record
+// stream (sync-snapshot(1), sync-protocol(7)).
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+
+#include "cli/run_tool.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "emit.hpp"
+#include "ndjson/json_out.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/reader.hpp"
+#include "ndjson/writer.hpp"
+#include "sqlite/database.hpp"
+#include "sqlite/schema.hpp"
+#include "table_plan.hpp"
+
+namespace syncpipe::snapshot {
+
+namespace {
+
+struct Options {
+  std::string file, client, schema, host;
+  bool no_lease = false;
+  int busy_timeout_ms = 10000;
+  std::size_t max_record = ndjson::kDefaultMaxRecord;
+  std::vector<std::string> exclude;
+};
+
+std::string random_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> d;
+  return fmt::format("{:016x}{:016x}", d(rd), d(rd));
+}
+
+std::string utc_now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string default_host() {
+  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Reads the lease stream of sync-lease gate on stdin: a lease record, then
+// the trailer.
+ndjson::Lease read_lease(std::size_t max_record) {
+  ndjson::Reader in(0, "stdin", max_record);
+  if (!in.next() || in.type() != "lease")
+    in.fail("expected a lease record on stdin (from sync-lease gate); use --no-lease for an ad-hoc run");
+  auto lease = ndjson::parse_lease(in);
+  while (in.next()) {
+  }
+  return lease;
+}
+
+Options parse_options(int argc, char** argv, bool& done) {
+  cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
+  o.add_options()
+      ("client", "tenant id (required)", cxxopts::value<std::string>())
+      ("schema", "PostgreSQL schema of the tenant (default: the tenant id)", cxxopts::value<std::string>())
+      ("host", "host id the tenant belongs to (default: the lease cluster, $SYNCPIPE_HOST, or hostname)",
+       cxxopts::value<std::string>())
+      ("no-lease", "ad-hoc run: do not read a lease record from stdin")
+      ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>())
+      ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"))
+      ("max-record-bytes", "largest record accepted or written",
+       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)))
+      ("file", "the SQLite file", cxxopts::value<std::string>());
+  cli::add_common(o, false);
+  o.parse_positional({"file"});
+  o.positional_help("FILE");
+  auto res = cli::parse(o, argc, argv);
+  done = cli::handled_info(o, res);
+  Options opt;
+  if (done) return opt;
+  if (!res.count("client")) throw UsageError("--client is required");
+  if (!res.count("file")) throw UsageError("the SQLite FILE is required");
+  opt.file = res["file"].as<std::string>();
+  opt.client = res["client"].as<std::string>();
+  opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
+  opt.host = res.count("host") ? res["host"].as<std::string>() : "";
+  opt.no_lease = res.count("no-lease") > 0;
+  opt.busy_timeout_ms = res["busy-timeout"].as<int>();
+  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  if (res.count("exclude-table")) opt.exclude = res["exclude-table"].as<std::vector<std::string>>();
+  return opt;
+}
+
+bool excluded(const Options& opt, const std::string& table) {
+  return std::find(opt.exclude.begin(), opt.exclude.end(), table) != opt.exclude.end();
+}
+
+int run(int argc, char** argv) {
+  bool done = false;
+  Options opt = parse_options(argc, argv, done);
+  if (done) return exit_code::kOk;
+
+  ndjson::Header header;
+  std::optional<ndjson::Lease> lease;
+  if (!opt.no_lease) lease = read_lease(opt.max_record);
+  if (lease && !opt.host.empty() && opt.host != lease->cluster)
+    throw UsageError(fmt::format("--host {} differs from the lease cluster {}", opt.host, lease->cluster));
+  header.client = opt.client;
+  header.schema = opt.schema;
+  header.host = lease ? lease->cluster : (opt.host.empty() ? default_host() : opt.host);
+  header.source = opt.file;
+  header.stream_id = random_id();
+  header.created_at = utc_now();
+  header.adhoc = !lease;
+
+  auto db = sqlite::Database::open_readonly(opt.file);
+  db.busy_timeout(opt.busy_timeout_ms);
+  // One read transaction for all tables: the first SELECT pins the snapshot.
+  db.exec("BEGIN DEFERRED");
+  auto tables = sqlite::list_tables(db);
+
+  ndjson::RecordWriter out;
+  ndjson::JsonBuf rec;
+  if (lease) {
+    ndjson::write_lease(rec, *lease);
+    out.record(rec);
+  }
+  rec.clear();
+  ndjson::write_header(rec, header);
+  out.record(rec);
+  EmitStats stats;
+  for (const auto& t : tables) {
+    if (excluded(opt, t)) continue;
+    emit_table(db, plan_table(db, t), out, stats);
+  }
+  db.exec("COMMIT");
+  out.finish();
+  log::info("{}: {} tables, {} rows", opt.client, stats.tables, stats.rows);
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+}  // namespace syncpipe::snapshot
+
+int main(int argc, char** argv) { return syncpipe::cli::run_tool("sync-snapshot", argc, argv, syncpipe::snapshot::run); }

@@ -1,0 +1,30 @@
+// How sync-snapshot reads one SQLite table: its columns as the protocol's
+// table record, the row key and where that key came from (sync-protocol(7),
+// "table"), and the SELECT that reads the rows.
+#pragma once
+
+#include <string>
+
+#include "ndjson/protocol.hpp"
+
+namespace syncpipe::sqlite {
+class Database;
+}
+
+namespace syncpipe::snapshot {
+
+// The synthetic key column of tables with neither a primary key nor a usable
+// unique index.
+inline constexpr const char* kRowidColumn = "_sqlite_rowid";
+
+struct TablePlan {
+  ndjson::TableSchema schema;
+  std::string select_sql;
+};
+
+// Key choice: the PRIMARY KEY; else the smallest plain unique index over NOT
+// NULL columns (peewee-born files before v0.9.6 have `<table>_id`); else the
+// rowid, as an extra column.
+TablePlan plan_table(sqlite::Database& db, const std::string& table);
+
+}  // namespace syncpipe::snapshot
