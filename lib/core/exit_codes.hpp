@@ -9,6 +9,7 @@ namespace syncpipe::exit_code {
 inline constexpr int kOk = 0;          // done
 inline constexpr int kError = 1;       // any other error: database refused, I/O, bug
 inline constexpr int kManual = 2;      // finished, but unresolved manual conflicts remain
+inline constexpr int kUnhealthy = 3;   // sync-status: report written, but the cluster is unhealthy (no leader, stale or failed tenant)
 inline constexpr int kStandby = 10;    // sync-lease gate: another node holds the lease
 inline constexpr int kFenced = 11;     // the stream's lease epoch is no longer current
 inline constexpr int kStale = 12;      // the stream was computed against an older base; rerun
