@@ -118,14 +118,17 @@ pgcluster_start() {
         _pgcluster_log "already running in $PGCLUSTER_DIR"
         return 1
     fi
-    local bindir dir port rc tries=0
+    local bindir base dir port rc tries=0
     bindir="$(_pgcluster_bindir)" || return 1
-    dir="$(mktemp -d "${PGCLUSTER_TMPDIR:-${TMPDIR:-/tmp}}/pgcluster.XXXXXX")" || return 1
+    base="${PGCLUSTER_TMPDIR:-${TMPDIR:-/tmp}}"
+    # A unix socket path is limited to 107 bytes: keep the cluster dir short.
+    ((${#base} <= 60)) || base=/tmp
+    dir="$(mktemp -d "$base/pgcluster.XXXXXX")" || return 1
     _pgcluster_initdb "$bindir" "$dir" || { rm -rf "$dir"; return 1; }
     while :; do
         port="${PGCLUSTER_PORT:-$(_pgcluster_pick_port)}" || { rm -rf "$dir"; return 1; }
-        _pgcluster_pg_ctl_start "$bindir" "$dir" "$port"
-        rc=$?
+        rc=0
+        _pgcluster_pg_ctl_start "$bindir" "$dir" "$port" || rc=$?
         [[ $rc -eq 0 ]] && break
         if [[ $rc -ne 2 || -n "${PGCLUSTER_PORT:-}" || $((++tries)) -ge 5 ]]; then
             _pgcluster_log "server failed to start (port $port)"
@@ -202,6 +205,8 @@ pgcluster_service_password() {
 }
 
 _pgcluster_run() {
+    # A run nested inside another gets a cluster of its own.
+    unset PGCLUSTER_DIR SERVICE_PASSFILE
     pgcluster_start || return 1
     trap 'pgcluster_stop' EXIT
     trap 'exit 130' INT
