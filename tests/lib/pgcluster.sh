@@ -173,7 +173,8 @@ pgcluster_migrate() {
         return 1
     fi
     for f in "${files[@]}"; do
-        psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$f" >/dev/null || {
+        PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+            psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$f" >/dev/null || {
             _pgcluster_log "migration failed: $f"
             return 1
         }
