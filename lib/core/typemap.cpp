@@ -1,0 +1,187 @@
+#include "core/typemap.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "core/encoding.hpp"
+#include "core/error.hpp"
+
+namespace syncpipe {
+
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string u(s);
+  std::transform(u.begin(), u.end(), u.begin(), [](unsigned char c) { return std::toupper(c); });
+  return u;
+}
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+// peewee declared some booleans INTEGER (auth.active, chat.archived, function.is_active, is_global).
+bool boolean_name(std::string_view n) {
+  return n == "active" || n == "archived" || n.rfind("is_", 0) == 0 || n.rfind("has_", 0) == 0;
+}
+
+PgType from_values(const ClassStats& s) {
+  if (s.blob && !s.integer && !s.real && !s.text) return PgType::Bytea;
+  if (s.text || s.blob) return PgType::Text;
+  if (s.real) return s.max_abs_int <= (std::int64_t{1} << 53) ? PgType::Double : PgType::Text;
+  if (s.integer) return PgType::Bigint;
+  return PgType::Text;  // nothing seen: text holds anything losslessly
+}
+
+std::string shortest(double d) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+std::optional<std::string> refuse(const Value& v, PgType t) {
+  return fmt::format("{} value in a {} column", kind_name(v.kind), pg_type_name(t));
+}
+
+}  // namespace
+
+const char* pg_type_name(PgType t) {
+  switch (t) {
+    case PgType::Bigint: return "bigint";
+    case PgType::Double: return "double precision";
+    case PgType::Boolean: return "boolean";
+    case PgType::Text: return "text";
+    case PgType::Json: return "json";
+    case PgType::Bytea: return "bytea";
+  }
+  return "text";
+}
+
+std::optional<PgType> parse_pg_type(std::string_view s) {
+  for (auto t : {PgType::Bigint, PgType::Double, PgType::Boolean, PgType::Text, PgType::Json, PgType::Bytea})
+    if (s == pg_type_name(t)) return t;
+  return std::nullopt;
+}
+
+void ClassStats::add(const Value& v) {
+  switch (v.kind) {
+    case Kind::Integer:
+      integer = true;
+      max_abs_int = std::max(max_abs_int, v.i == INT64_MIN ? INT64_MAX : std::abs(v.i));
+      break;
+    case Kind::Real: real = true; break;
+    case Kind::Text: text = true; break;
+    case Kind::Blob: blob = true; break;
+    case Kind::Null: break;
+  }
+}
+
+PgType choose_pg_type(std::string_view decl, std::string_view name, const ClassStats& seen) {
+  std::string d = upper(decl);
+  if (contains(d, "BOOL")) return PgType::Boolean;
+  if (contains(d, "INT")) return boolean_name(name) && !seen.text && !seen.real ? PgType::Boolean : PgType::Bigint;
+  if (contains(d, "JSON")) return PgType::Json;
+  if (contains(d, "CHAR") || contains(d, "CLOB") || contains(d, "TEXT")) return PgType::Text;
+  if (contains(d, "BLOB")) return PgType::Bytea;
+  if (contains(d, "REAL") || contains(d, "FLOA") || contains(d, "DOUB")) return PgType::Double;
+  if (contains(d, "DATE") && !contains(d, "TIME")) return PgType::Text;  // 'YYYY-MM-DD' kept as written
+  return from_values(seen);  // DATETIME, NUMERIC, DECIMAL, no type: decided by the data
+}
+
+std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks) {
+  out = v;
+  if (v.is_null()) return std::nullopt;
+  switch (t) {
+    case PgType::Bigint:
+      return v.kind == Kind::Integer ? std::nullopt : refuse(v, t);
+    case PgType::Double:
+      if (v.kind == Kind::Real) return std::nullopt;
+      if (v.kind == Kind::Integer && std::abs(static_cast<double>(v.i)) <= 9007199254740992.0) {
+        out = Value::real(static_cast<double>(v.i));
+        return std::nullopt;
+      }
+      return refuse(v, t);
+    case PgType::Boolean:
+      if (v.kind == Kind::Integer && (v.i == 0 || v.i == 1)) return std::nullopt;
+      return v.kind == Kind::Integer ? fmt::format("integer {} in a boolean column", v.i) : refuse(v, t);
+    case PgType::Bytea:
+      if (v.kind == Kind::Blob) return std::nullopt;
+      if (v.kind == Kind::Text) {
+        out = Value::blob(v.s);
+        return std::nullopt;
+      }
+      return refuse(v, t);
+    case PgType::Text:
+    case PgType::Json:
+      break;
+  }
+  if (v.kind == Kind::Integer) out = Value::text(std::to_string(v.i));
+  else if (v.kind == Kind::Real) out = Value::text(shortest(v.r));
+  else if (v.kind == Kind::Blob) return refuse(v, t);
+  if (out.s.find('\0') != std::string::npos) return std::string("NUL byte in text");
+  if (!checks.utf8_ok(out.s)) return std::string("text is not valid UTF-8");
+  if (t == PgType::Json && !checks.json_ok(out.s)) return std::string("not valid JSON");
+  return std::nullopt;
+}
+
+Value from_pg_text(std::string_view s, PgType t) {
+  switch (t) {
+    case PgType::Bigint: {
+      std::int64_t i = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+      if (r.ec != std::errc()) throw RuntimeError(fmt::format("bad bigint from PostgreSQL: {}", s));
+      return Value::integer(i);
+    }
+    case PgType::Double: {
+      if (s == "Infinity") return Value::real(INFINITY);
+      if (s == "-Infinity") return Value::real(-INFINITY);
+      return Value::real(std::strtod(std::string(s).c_str(), nullptr));
+    }
+    case PgType::Boolean: return Value::integer(s == "t" ? 1 : 0);
+    case PgType::Bytea:
+      if (s.substr(0, 2) != "\\x") throw RuntimeError("bytea not in hex format");
+      return Value::blob(hex_decode(s.substr(2)));
+    case PgType::Text:
+    case PgType::Json: break;
+  }
+  return Value::text(std::string(s));
+}
+
+namespace {
+
+void copy_escape(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default: out.push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
+void append_copy_text(std::string& out, const Value& v, PgType t) {
+  switch (v.kind) {
+    case Kind::Null: out.append("\\N"); return;
+    case Kind::Integer:
+      if (t == PgType::Boolean) out.push_back(v.i ? 't' : 'f');
+      else out.append(std::to_string(v.i));
+      return;
+    case Kind::Real:
+      if (std::isinf(v.r)) out.append(v.r > 0 ? "Infinity" : "-Infinity");
+      else out.append(shortest(v.r));
+      return;
+    case Kind::Text: copy_escape(out, v.s); return;
+    case Kind::Blob:
+      out.append("\\\\x");
+      out.append(hex_encode(v.s));
+      return;
+  }
+}
+
+}  // namespace syncpipe
