@@ -39,6 +39,20 @@ void write_lease(JsonBuf& j, const Lease& l) {
   j.key("epoch").integer(l.epoch).key("expires_at").string(l.expires_at).close();
 }
 
+namespace {
+
+// write_header() writes the path as a protocol TEXT value: a string, or
+// {"text_b64":...} when the path is not valid UTF-8.
+std::string parse_source(Reader& r) {
+  sj::ondemand::value v;
+  if (!r.impl().present("source", v, r)) return {};
+  Value val = decode_value(v, r);
+  if (val.kind != Kind::Text) r.fail("field \"source\" is not a text value");
+  return std::move(val.s);
+}
+
+}  // namespace
+
 Header parse_header(Reader& r) {
   Header h;
   h.version = static_cast<int>(r.int64("v"));
@@ -48,7 +62,7 @@ Header parse_header(Reader& r) {
   h.client = r.str("client");
   h.host = r.str("host");
   h.schema = r.str("schema");
-  h.source = r.opt_str("source").value_or("");
+  h.source = parse_source(r);
   h.stream_id = r.str("stream_id");
   h.created_at = r.opt_str("created_at").value_or("");
   h.adhoc = r.boolean("adhoc", false);
@@ -79,9 +93,12 @@ Column parse_column(sj::ondemand::object obj, const Reader& r) {
   std::int64_t pk = 0;
   if (obj.find_field_unordered("pk").get_int64().get(pk)) r.fail("column: bad \"pk\"");
   c.pk = static_cast<int>(pk);
-  auto d = obj.find_field_unordered("dflt");
-  std::string_view ds;
-  if (!d.error() && !d.get_string().get(ds)) c.dflt = std::string(ds);
+  // A TEXT value (write_table() uses JsonBuf::text), or null.
+  sj::ondemand::value d;
+  if (!obj.find_field_unordered("dflt").get(d)) {
+    Value dv = decode_value(d, r);
+    if (dv.kind == Kind::Text) c.dflt = std::move(dv.s);
+  }
   return c;
 }
 

@@ -37,8 +37,8 @@ bool Reader::next() {
   if (im.done) return false;
   std::string_view l;
   if (!im.lines.next(l))
-    throw InputError(fmt::format("{}: truncated stream: input ended after {} records without a trailer",
-                                 im.lines.name(), im.count));
+    throw InputError(fmt::format("{}:{}: truncated stream: input ended after {} records without a trailer",
+                                 im.lines.name(), im.lines.line_no() + 1, im.count));
   im.current = l;
   auto err = im.parser.iterate(l.data(), l.size(), im.lines.capacity_after(l.data())).get(im.doc);
   if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));

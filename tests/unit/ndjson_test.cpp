@@ -1,0 +1,805 @@
+// lib/ndjson: the value codec (JsonBuf -> Reader), the Reader's edge cases
+// fed through temp files and pipes, trailers, and read_head().
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "ndjson/json_out.hpp"
+#include "ndjson/line_buffer.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/reader.hpp"
+#include "ndjson/writer.hpp"
+
+using namespace syncpipe;
+using namespace syncpipe::ndjson;
+using namespace std::string_literals;
+
+namespace {
+
+// An unlinked temp file holding `bytes`, positioned at its start.
+class TempFd {
+ public:
+  explicit TempFd(const std::string& bytes) {
+    char path[] = "/tmp/ndjson_test_XXXXXX";
+    fd_ = ::mkstemp(path);
+    if (fd_ < 0) throw std::runtime_error("mkstemp");
+    ::unlink(path);
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
+      if (n <= 0) throw std::runtime_error("write");
+      off += static_cast<std::size_t>(n);
+    }
+    ::lseek(fd_, 0, SEEK_SET);
+  }
+  TempFd() : TempFd(std::string()) {}
+  ~TempFd() { ::close(fd_); }
+  int fd() const { return fd_; }
+  std::string contents() const {
+    std::string out;
+    char buf[65536];
+    ::lseek(fd_, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A pipe fed by a thread in small, uneven writes, so a record arrives in
+// many read() chunks.
+class PipeFeed {
+ public:
+  explicit PipeFeed(std::string bytes, std::size_t piece = 7919) : bytes_(std::move(bytes)) {
+    int p[2];
+    if (::pipe(p) != 0) throw std::runtime_error("pipe");
+    rd_ = p[0];
+    int wr = p[1];
+    thread_ = std::thread([this, wr, piece] {
+      std::size_t off = 0;
+      while (off < bytes_.size()) {
+        ssize_t n = ::write(wr, bytes_.data() + off, std::min(piece, bytes_.size() - off));
+        if (n <= 0) break;  // reader gave up (EPIPE is ignored below)
+        off += static_cast<std::size_t>(n);
+      }
+      ::close(wr);
+    });
+  }
+  ~PipeFeed() {
+    ::close(rd_);  // unblocks the writer if the reader stopped early
+    thread_.join();
+  }
+  int fd() const { return rd_; }
+
+ private:
+  std::string bytes_;
+  int rd_ = -1;
+  std::thread thread_;
+};
+
+struct IgnoreSigpipe {
+  IgnoreSigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+} ignore_sigpipe;
+
+std::string trailer_for(const std::string& body, std::uint64_t n) {
+  StreamChecksum sum;
+  sum.update(body);
+  return R"({"t":"trailer","records":)" + std::to_string(n) + R"(,"checksum":")" + sum.hex() + "\"}";
+}
+
+// Joins records with "\n" and appends a valid trailer.
+std::string stream_of(const std::vector<std::string>& records, bool final_newline = true) {
+  std::string body;
+  for (const auto& r : records) body += r + "\n";
+  return body + trailer_for(body, records.size()) + (final_newline ? "\n" : "");
+}
+
+std::string row_record(const Row& row) {
+  JsonBuf j;
+  j.raw(R"({"t":"row","table":"x","v":)").values(row).raw("}");
+  return j.str();
+}
+
+// Writes row through JsonBuf, reads it back through a Reader.
+Row round_trip(const Row& row) {
+  TempFd f(stream_of({row_record(row)}));
+  Reader r(f.fd(), "rt");
+  EXPECT_TRUE(r.next());
+  Row out;
+  EXPECT_TRUE(r.values("v", out));
+  EXPECT_FALSE(r.next());
+  return out;
+}
+
+std::string encode(const Value& v) {
+  JsonBuf j;
+  j.value(v);
+  return j.str();
+}
+
+Value decode_one(const std::string& json_value) {
+  TempFd f(stream_of({R"({"t":"row","v":[)" + json_value + "]}"}));
+  Reader r(f.fd(), "d");
+  r.next();
+  Row out;
+  r.values("v", out);
+  EXPECT_EQ(out.size(), 1u);
+  return out.at(0);
+}
+
+// Runs body, expects an InputError whose message contains every needle.
+template <typename F>
+std::string expect_input_error(F body, std::vector<std::string> needles) {
+  try {
+    body();
+  } catch (const InputError& e) {
+    std::string what = e.what();
+    for (const auto& n : needles) EXPECT_NE(what.find(n), std::string::npos) << "'" << n << "' not in: " << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_EQ(e.code(), exit_code::kBadInput);
+    return what;
+  }
+  ADD_FAILURE() << "no InputError";
+  return {};
+}
+
+void drain(Reader& r) {
+  while (r.next()) {
+  }
+}
+
+double bits_to_double(std::uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- values
+
+TEST(ValueCodec, IntegersOverTheWholeRange) {
+  const std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+  Row row{Value::integer(lo), Value::integer(hi), Value::integer((std::int64_t{1} << 53) + 1),
+          Value::integer(-((std::int64_t{1} << 53) + 1)), Value::integer(0), Value::integer(1764000000123456789)};
+  EXPECT_EQ(round_trip(row), row);
+  EXPECT_EQ(encode(Value::integer(lo)), "-9223372036854775808");
+  EXPECT_EQ(encode(Value::integer(hi)), "9223372036854775807");
+  EXPECT_EQ(encode(Value::integer((std::int64_t{1} << 53) + 1)), "9007199254740993");
+}
+
+TEST(ValueCodec, IntegerOutsideInt64IsRefused) {
+  expect_input_error([] { decode_one("9223372036854775808"); }, {"d:1:", "int64"});
+  expect_input_error([] { decode_one("-9223372036854775809"); }, {"d:1:"});
+}
+
+TEST(ValueCodec, RealsAreBitExact) {
+  const double inf = std::numeric_limits<double>::infinity();
+  Row row{Value::real(0.1),     Value::real(-0.0),  Value::real(0.0),    Value::real(1e300),
+          Value::real(5e-324),  Value::real(inf),   Value::real(-inf),   Value::real(1.0),
+          Value::real(-1.5e-7), Value::real(1e22),  Value::real(123456789012345680000.0),
+          Value::real(std::numeric_limits<double>::max()), Value::real(std::numeric_limits<double>::min()),
+          Value::real(bits_to_double(0x000fffffffffffffULL)),  // largest subnormal
+          Value::real(9007199254740993.0), Value::real(1.7976931348623157e308)};
+  Row back = round_trip(row);
+  ASSERT_EQ(back.size(), row.size());
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    EXPECT_EQ(back[i].kind, Kind::Real) << i;
+    EXPECT_EQ(back[i], row[i]) << i << ": " << encode(row[i]);
+  }
+  EXPECT_TRUE(std::signbit(back[1].r));
+  EXPECT_EQ(back[4].r, std::numeric_limits<double>::denorm_min());
+}
+
+TEST(ValueCodec, RealEncodings) {
+  EXPECT_EQ(encode(Value::real(1.0)), "1.0");
+  EXPECT_EQ(encode(Value::real(-0.0)), "-0.0");
+  EXPECT_EQ(encode(Value::real(0.1)), "0.1");
+  EXPECT_EQ(encode(Value::real(1e300)), "1e+300");
+  EXPECT_EQ(encode(Value::real(5e-324)), "5e-324");
+  EXPECT_EQ(encode(Value::real(std::numeric_limits<double>::infinity())), R"({"real":"inf"})");
+  EXPECT_EQ(encode(Value::real(-std::numeric_limits<double>::infinity())), R"({"real":"-inf"})");
+}
+
+TEST(ValueCodec, IntegralRealStaysReal) {
+  Row row{Value::real(1.0), Value::real(-3.0), Value::real(1e15), Value::real(4611686018427387904.0)};
+  Row back = round_trip(row);
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    EXPECT_EQ(back[i].kind, Kind::Real) << encode(row[i]);
+    EXPECT_EQ(back[i], row[i]);
+  }
+  // A reader treats any fraction or exponent as REAL.
+  EXPECT_EQ(decode_one("1e0"), Value::real(1.0));
+  EXPECT_EQ(decode_one("2E2"), Value::real(200.0));
+  EXPECT_EQ(decode_one("-0.0"), Value::real(-0.0));
+  EXPECT_EQ(decode_one("7"), Value::integer(7));
+}
+
+TEST(ValueCodec, TextWithNulAndControlBytes) {
+  Row row{Value::text("a\0b"s), Value::text("\0"s), Value::text("line\nfeed\r\t\"quote\\ \x01\x1f\x7f"s),
+          Value::text("caf\xc3\xa9 \xf0\x9f\x98\x80"), Value::text("\xe2\x80\xa8")};
+  EXPECT_EQ(round_trip(row), row);
+  EXPECT_EQ(encode(Value::text("a\0b"s)), R"("a\u0000b")");
+}
+
+TEST(ValueCodec, InvalidUtf8BecomesTextB64) {
+  std::vector<std::string> bad = {"\xff"s, "abc\xc3"s, "\xc0\xaf"s /* overlong */, "\xed\xa0\x80"s /* surrogate */,
+                                  "\xf4\x90\x80\x80"s /* > U+10FFFF */, "ok\0\xfe"s};
+  for (const auto& b : bad) {
+    std::string enc = encode(Value::text(b));
+    EXPECT_EQ(enc.rfind(R"({"text_b64":")", 0), 0u) << enc;
+    Row row{Value::text(b)};
+    Row back = round_trip(row);
+    EXPECT_EQ(back, row) << enc;
+    EXPECT_EQ(back[0].kind, Kind::Text);
+  }
+}
+
+TEST(ValueCodec, BlobNullAndEmpties) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  Row row{Value::blob(bytes), Value::blob(""), Value::null(), Value::text(""), Value::text("null"),
+          Value::blob("text-looking")};
+  Row back = round_trip(row);
+  ASSERT_EQ(back, row);
+  EXPECT_EQ(back[1].kind, Kind::Blob);
+  EXPECT_EQ(back[2].kind, Kind::Null);
+  EXPECT_EQ(back[3].kind, Kind::Text);  // '' is not NULL
+  EXPECT_EQ(back[4].kind, Kind::Text);  // 'null' is not NULL
+  EXPECT_EQ(back[4].s, "null");
+  EXPECT_EQ(encode(Value::null()), "null");
+  EXPECT_EQ(encode(Value::text("null")), R"("null")");
+  EXPECT_EQ(encode(Value::blob("")), R"({"blob":""})");
+}
+
+TEST(ValueCodec, ReaderAcceptsAnyJsonEscape) {
+  EXPECT_EQ(decode_one(R"("\u00e9\/\b\f\n\r\t\"\\")"), Value::text("\xc3\xa9/\b\f\n\r\t\"\\"));
+  EXPECT_EQ(decode_one(R"("\ud83d\ude00")"), Value::text("\xf0\x9f\x98\x80"));
+  EXPECT_EQ(decode_one(R"("\u0000")"), Value::text("\0"s));
+}
+
+TEST(ValueCodec, BadTaggedValuesAreRefused) {
+  expect_input_error([] { decode_one(R"({"real":"nan"})"); }, {"d:1:"});
+  expect_input_error([] { decode_one(R"({"blob":"@@@@"})"); }, {"d:1:", "blob"});
+  expect_input_error([] { decode_one(R"({"text_b64":"abc"})"); }, {"d:1:"});
+  expect_input_error([] { decode_one(R"({"date":"2026"})"); }, {"d:1:", "date"});
+  expect_input_error([] { decode_one("{}"); }, {"d:1:"});
+  expect_input_error([] { decode_one("true"); }, {"d:1:"});
+  expect_input_error([] { decode_one("[1]"); }, {"d:1:"});
+}
+
+TEST(ValueCodec, ValuesFieldMissingOrNull) {
+  TempFd f(stream_of({R"({"t":"change","k":[1],"v":null})"}));
+  Reader r(f.fd(), "x");
+  ASSERT_TRUE(r.next());
+  Row out{Value::integer(9)};
+  EXPECT_FALSE(r.values("v", out));
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(r.values("nope", out));
+  EXPECT_TRUE(r.values("k", out));
+  EXPECT_EQ(out, Row{Value::integer(1)});
+}
+
+// ---------------------------------------------------------------- reader
+
+TEST(Reader, RecordsBiggerThanAReadChunkThroughAPipe) {
+  // 3 records of 1.5 MiB and small ones between them, fed in odd-sized writes.
+  std::vector<std::string> recs;
+  for (int i = 0; i < 3; ++i) {
+    std::string big(3 << 19, static_cast<char>('a' + i));
+    recs.push_back(R"({"t":"row","v":[")" + big + R"("]})");
+    recs.push_back(R"({"t":"small","i":)" + std::to_string(i) + "}");
+  }
+  PipeFeed feed(stream_of(recs));
+  Reader r(feed.fd(), "pipe");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(r.next());
+    Row v;
+    r.values("v", v);
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].s.size(), std::size_t{3} << 19);
+    EXPECT_EQ(v[0].s.find_first_not_of(static_cast<char>('a' + i)), std::string::npos);
+    ASSERT_TRUE(r.next());
+    EXPECT_EQ(r.type(), "small");
+    EXPECT_EQ(r.int64("i"), i);
+    EXPECT_EQ(r.line_no(), static_cast<std::size_t>(2 * i + 2));
+  }
+  EXPECT_FALSE(r.next());
+}
+
+TEST(Reader, RecordsStraddlingTheFileReadBoundary) {
+  // 700 KB records: every second one crosses a 1 MiB read boundary.
+  std::vector<std::string> recs;
+  for (int i = 0; i < 8; ++i)
+    recs.push_back(R"({"t":"row","n":)" + std::to_string(i) + R"(,"v":[")" + std::string(700000, 'x') + R"("]})");
+  TempFd f(stream_of(recs));
+  Reader r(f.fd(), "file");
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(r.next()) << i;
+    EXPECT_EQ(r.int64("n"), i);
+    EXPECT_EQ(r.line(), recs[static_cast<std::size_t>(i)]);
+  }
+  EXPECT_FALSE(r.next());
+}
+
+TEST(Reader, CrlfLines) {
+  std::vector<std::string> recs = {R"({"t":"a","s":"x"})", R"({"t":"b"})"};
+  std::string lf = stream_of(recs);
+  std::string crlf;
+  for (char c : lf) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  TempFd f(crlf);
+  Reader r(f.fd(), "crlf");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.line(), recs[0]);  // no CR in the record
+  EXPECT_EQ(r.str("s"), "x");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.type(), "b");
+  EXPECT_FALSE(r.next());
+}
+
+TEST(Reader, MissingFinalNewline) {
+  TempFd f(stream_of({R"({"t":"a"})"}, false));
+  Reader r(f.fd(), "nonl");
+  ASSERT_TRUE(r.next());
+  EXPECT_FALSE(r.next());
+  EXPECT_FALSE(r.next());  // stays done
+}
+
+TEST(Reader, EmptyStreamIsTruncated) {
+  TempFd f;
+  Reader r(f.fd(), "empty");
+  expect_input_error([&] { r.next(); }, {"empty", "truncated", "without a trailer"});
+}
+
+TEST(Reader, StreamWithoutTrailerNamesTheLine) {
+  std::string s = R"({"t":"a"})" "\n" R"({"t":"b"})" "\n";
+  TempFd f(s);
+  Reader r(f.fd(), "cut");
+  ASSERT_TRUE(r.next());
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { r.next(); }, {"cut:3:", "truncated", "2 records"});
+}
+
+TEST(Reader, StreamCutInsideARecord) {
+  std::string s = stream_of({R"({"t":"a"})", R"({"t":"b","v":[1,2,3]})"});
+  s.resize(s.find(R"({"t":"b")") + 12);  // ends mid-record, no line feed
+  TempFd f(s);
+  Reader r(f.fd(), "cut");
+  ASSERT_TRUE(r.next());
+  expect_input_error(
+      [&] {
+        r.next();
+        Row v;
+        r.values("v", v);
+        r.next();
+      },
+      {"cut:2:"});
+}
+
+TEST(Reader, TrailerWithWrongCount) {
+  std::string body = R"({"t":"a"})" "\n" R"({"t":"b"})" "\n";
+  TempFd f(body + trailer_for(body, 3) + "\n");
+  Reader r(f.fd(), "cnt");
+  ASSERT_TRUE(r.next());
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { r.next(); }, {"cnt:3:", "3 records", "had 2"});
+}
+
+TEST(Reader, TrailerWithWrongChecksum) {
+  std::string body = R"({"t":"a","x":1})" "\n";
+  std::string tampered = R"({"t":"a","x":2})" "\n";
+  TempFd f(tampered + trailer_for(body, 1) + "\n");
+  Reader r(f.fd(), "sum");
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { r.next(); }, {"sum:2:", "checksum"});
+}
+
+TEST(Reader, TrailerMissingFields) {
+  TempFd f(R"({"t":"trailer"})" "\n");
+  Reader r(f.fd(), "tr");
+  expect_input_error([&] { r.next(); }, {"tr:1:", "records"});
+}
+
+TEST(Reader, DataAfterTrailer) {
+  TempFd f(stream_of({R"({"t":"a"})"}) + R"({"t":"b"})" "\n");
+  Reader r(f.fd(), "after");
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { r.next(); }, {"after:3:", "after the trailer"});
+}
+
+TEST(Reader, SecondStreamAfterTrailerIsRefused) {
+  std::string one = stream_of({R"({"t":"a"})"});
+  TempFd f(one + one);
+  Reader r(f.fd(), "two");
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { drain(r); }, {"after the trailer"});
+}
+
+TEST(Reader, RecordLongerThanMaxRecordIsAnError) {
+  const std::size_t max = 1000;
+  std::string ok = R"({"t":"a","s":")" + std::string(max - 16, 'y') + R"("})";
+  ASSERT_EQ(ok.size(), max);
+  std::string too_long = R"({"t":"a","s":")" + std::string(5 * max, 'z') + R"("})";
+  {  // exactly max passes
+    TempFd f(stream_of({ok}));
+    Reader r(f.fd(), "max", max);
+    ASSERT_TRUE(r.next());
+    EXPECT_EQ(r.line(), ok);
+  }
+  {  // max + 1 is refused, from a file
+    TempFd f(stream_of({ok, ok + " "}));
+    Reader r(f.fd(), "max", max);
+    ASSERT_TRUE(r.next());
+    expect_input_error([&] { r.next(); }, {"max:2:", "longer than the limit of 1000"});
+  }
+  {  // through a pipe, the long record last and without a final newline
+    PipeFeed feed(R"({"t":"a"})" "\n" + too_long, 100);
+    Reader r(feed.fd(), "pipe", max);
+    ASSERT_TRUE(r.next());
+    expect_input_error([&] { r.next(); }, {"pipe:2:", "longer than the limit"});
+  }
+}
+
+TEST(Reader, HugeRecordWithDefaultLimitDoesNotNeedToBeRead) {
+  // 200 MiB of a single line is refused after reading at most ~limit bytes.
+  const std::size_t max = 4 << 20;
+  std::string huge = R"({"t":"a","s":")" + std::string(12 << 20, 'q');
+  PipeFeed feed(huge, 1 << 16);
+  Reader r(feed.fd(), "huge", max);
+  expect_input_error([&] { r.next(); }, {"huge:1:", "longer than the limit"});
+  EXPECT_LE(r.bytes_read(), max + (std::size_t{3} << 20));
+}
+
+TEST(Reader, MalformedJsonNamesTheLine) {
+  std::vector<std::string> bad = {"not json", R"({"t":)", R"({"t":"a",})", R"(["t","a"])", R"({"x":1})",
+                                  R"({"t":7})", "", "\xff{}"};
+  for (const auto& b : bad) {
+    TempFd f(stream_of({R"({"t":"ok"})", R"({"t":"ok"})", b}));
+    Reader r(f.fd(), "mal");
+    ASSERT_TRUE(r.next());
+    ASSERT_TRUE(r.next());
+    expect_input_error(
+        [&] {
+          r.next();
+          r.str("t");  // lazily parsed JSON: make the reader look at the record
+          r.opt_str("missing");
+        },
+        {"mal:3:"});
+  }
+}
+
+TEST(Reader, FieldAccessors) {
+  TempFd f(stream_of({R"({"t":"x","s":"str","i":-5,"b":true,"h":"0123456789abcdef0123456789abcdef","n":null})"}));
+  Reader r(f.fd(), "acc");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.str("s"), "str");
+  EXPECT_EQ(r.int64("i"), -5);
+  EXPECT_EQ(r.boolean("b", false), true);
+  EXPECT_EQ(r.boolean("nb", true), true);
+  EXPECT_EQ(r.hash("h").hex(), "0123456789abcdef0123456789abcdef");
+  EXPECT_FALSE(r.opt_str("n"));
+  EXPECT_FALSE(r.opt_int64("nope"));
+  EXPECT_FALSE(r.opt_hash("n"));
+  expect_input_error([&] { r.str("i"); }, {"acc:1:", "\"i\""});
+  expect_input_error([&] { r.int64("missing"); }, {"acc:1:", "missing"});
+  expect_input_error([&] { r.hash("s"); }, {"acc:1:", "\"s\""});
+}
+
+TEST(Reader, ThirtyMegabyteString) {
+  std::string big(30 << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = '"';  // escapes all over
+  Row row{Value::text("chat-1"), Value::text(big)};
+  JsonBuf j;
+  j.raw(R"({"t":"row","table":"chat","v":)").values(row).raw("}");
+  PipeFeed feed(stream_of({j.str(), R"({"t":"after"})"}), 1 << 16);
+  Reader r(feed.fd(), "big");
+  ASSERT_TRUE(r.next());
+  Row back;
+  r.values("v", back);
+  EXPECT_EQ(back, row);
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.type(), "after");
+  EXPECT_FALSE(r.next());
+}
+
+namespace {
+
+std::size_t vm_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field, 0) == 0) return std::stoul(line.substr(std::strlen(field)));
+  return 0;
+}
+
+// In a child process (so other tests' allocations do not count): read
+// 200,000 records from a pipe fed on the fly; exit 0 if the peak RSS grew by
+// less than `limit_kib`, 2 if it grew more, 3 on a reader error.
+int child_reads_many(std::size_t limit_kib) {
+  std::ofstream("/proc/self/clear_refs") << "5";  // reset VmHWM (Linux >= 4.0)
+  std::size_t before = vm_kib("VmRSS:");
+  int p[2];
+  if (::pipe(p) != 0) return 4;
+  std::thread gen([w = p[1]] {
+    StreamChecksum sum;
+    std::string chunk;
+    for (int i = 0; i < 200000; ++i) {
+      std::string rec = R"({"t":"row","table":"message","kh":"0123456789abcdef0123456789abcdef","v":[)" +
+                        std::to_string(i) + R"(,"some small text value"]})" "\n";
+      sum.update(rec);
+      chunk += rec;
+      if (i == 199999) chunk += R"({"t":"trailer","records":200000,"checksum":")" + sum.hex() + "\"}\n";
+      if (chunk.size() > 60000 || i == 199999) {
+        if (::write(w, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) break;
+        chunk.clear();
+      }
+    }
+    ::close(w);
+  });
+  int rc = 0;
+  try {
+    Reader r(p[0], "many");
+    std::uint64_t n = 0;
+    Row v;
+    while (r.next()) {
+      r.values("v", v);
+      ++n;
+    }
+    if (n != 200000) rc = 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    rc = 3;
+  }
+  gen.join();
+  std::size_t peak = vm_kib("VmHWM:");
+  std::fprintf(stderr, "rss before %zu KiB, peak %zu KiB\n", before, peak);
+  if (rc == 0 && peak > before + limit_kib) rc = 2;
+  return rc;
+}
+
+}  // namespace
+
+TEST(Reader, ManySmallRecordsKeepMemoryBounded) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(child_reads_many(8 << 10));  // 8 MiB
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2 = memory grew, 3 = reader error";
+}
+
+TEST(LineBuffer, BufferDoesNotGrowWithRecordCount) {
+  // 200,000 records of ~100 bytes = ~20 MB of input; the buffer stays at its
+  // initial size, as seen from the room after each line.
+  std::string body;
+  for (int i = 0; i < 200000; ++i) body += R"({"t":"row","v":[)" + std::to_string(i) + R"(,"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]})" "\n";
+  TempFd f(body);
+  LineBuffer lb(f.fd(), "lb", kDefaultMaxRecord);
+  std::string_view line;
+  std::size_t n = 0, max_room = 0;
+  while (lb.next(line)) {
+    ++n;
+    max_room = std::max(max_room, lb.capacity_after(line.data()));
+  }
+  EXPECT_EQ(n, 200000u);
+  EXPECT_LE(max_room, std::size_t{4} << 20);
+}
+
+// ---------------------------------------------------------------- writer
+
+TEST(RecordWriter, WritesAVerifiableTrailer) {
+  TempFd out;
+  {
+    RecordWriter w(out.fd());
+    JsonBuf j;
+    j.open().key("t").string("row").key("v").values(Row{Value::integer(1), Value::text("a\0"s)}).close();
+    w.record(j);
+    w.line(R"({"t":"unknown","keep":"me"})");
+    w.finish();
+    EXPECT_EQ(w.records(), 2u);
+  }
+  std::string s = out.contents();
+  TempFd in(s);
+  Reader r(in.fd(), "w");
+  ASSERT_TRUE(r.next());
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.line(), R"({"t":"unknown","keep":"me"})");
+  EXPECT_FALSE(r.next());
+}
+
+TEST(RecordWriter, WithoutFinishTheStreamIsTruncated) {
+  TempFd out;
+  {
+    RecordWriter w(out.fd());
+    w.line(R"({"t":"a"})");
+  }
+  TempFd in(out.contents());
+  Reader r(in.fd(), "nofinish");
+  ASSERT_TRUE(r.next());
+  expect_input_error([&] { r.next(); }, {"truncated"});
+}
+
+// ---------------------------------------------------------------- read_head
+
+namespace {
+
+std::string lease_line() {
+  JsonBuf j;
+  write_lease(j, Lease{"host-1", "node-a", "2026-11-25T10:00:00Z", 42});
+  return j.str();
+}
+
+std::string header_line(bool adhoc, int version = kProtocolVersion) {
+  Header h;
+  h.version = version;
+  h.client = "acme";
+  h.host = "host-1";
+  h.schema = "acme_s";
+  h.source = "/srv/acme/webui.db";
+  h.stream_id = "abc";
+  h.created_at = "2026-11-25T09:00:00Z";
+  h.adhoc = adhoc;
+  JsonBuf j;
+  write_header(j, h);
+  return j.str();
+}
+
+}  // namespace
+
+TEST(ReadHead, LeaseAndHeaderAreParsedAndForwardedByteForByte) {
+  std::string lease = lease_line();
+  lease.insert(lease.size() - 1, R"(,"future_field":[1,{"x":2}])");  // unknown fields survive
+  TempFd f(stream_of({lease, header_line(false), R"({"t":"mystery","payload":"kept"})"}));
+  TempFd out;
+  Reader r(f.fd(), "head");
+  RecordWriter w(out.fd());
+  StreamHead head = read_head(r, &w);
+  ASSERT_TRUE(head.lease);
+  EXPECT_EQ(head.lease->cluster, "host-1");
+  EXPECT_EQ(head.lease->holder, "node-a");
+  EXPECT_EQ(head.lease->epoch, 42);
+  EXPECT_EQ(head.lease->expires_at, "2026-11-25T10:00:00Z");
+  EXPECT_EQ(head.header.client, "acme");
+  EXPECT_EQ(head.header.schema, "acme_s");
+  EXPECT_EQ(head.header.source, "/srv/acme/webui.db");
+  EXPECT_FALSE(head.header.adhoc);
+  // Unknown record types come back to the caller, which forwards them.
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.type(), "mystery");
+  w.line(r.line());
+  EXPECT_FALSE(r.next());
+  w.finish();
+  EXPECT_EQ(out.contents(), stream_of({lease, header_line(false), R"({"t":"mystery","payload":"kept"})"}));
+}
+
+TEST(ReadHead, AdhocHeaderWithoutLease) {
+  TempFd f(stream_of({header_line(true)}));
+  Reader r(f.fd(), "adhoc");
+  StreamHead head = read_head(r, nullptr);
+  EXPECT_FALSE(head.lease);
+  EXPECT_TRUE(head.header.adhoc);
+  EXPECT_FALSE(r.next());
+}
+
+TEST(ReadHead, HeaderWithoutLeaseAndNotAdhocIsRefused) {
+  TempFd f(stream_of({header_line(false)}));
+  Reader r(f.fd(), "nolease");
+  expect_input_error([&] { read_head(r, nullptr); }, {"nolease:1:", "no lease"});
+}
+
+TEST(ReadHead, UnknownVersionIsRefused) {
+  TempFd f(stream_of({lease_line(), header_line(false, 2)}));
+  Reader r(f.fd(), "ver");
+  expect_input_error([&] { read_head(r, nullptr); }, {"ver:2:", "version 2"});
+}
+
+TEST(ReadHead, MissingHeaderOrEmptyStream) {
+  {
+    TempFd f(stream_of({lease_line(), R"({"t":"row"})"}));
+    Reader r(f.fd(), "nohdr");
+    expect_input_error([&] { read_head(r, nullptr); }, {"nohdr:2:", "header"});
+  }
+  {
+    TempFd f(stream_of({}));
+    Reader r(f.fd(), "empty");
+    expect_input_error([&] { read_head(r, nullptr); }, {"empty"});
+  }
+  {
+    TempFd f(stream_of({lease_line()}));
+    Reader r(f.fd(), "leaseonly");
+    expect_input_error([&] { read_head(r, nullptr); }, {"leaseonly"});
+  }
+}
+
+TEST(Protocol, TableRecordRoundTrip) {
+  TableSchema t;
+  t.name = "we\"ird;\nname";
+  t.columns = {{"id", "VARCHAR(255)", true, 1, std::nullopt},
+               {"user", "TEXT", false, 2, std::string("'x'")},
+               {"n", "", false, 0, std::nullopt}};
+  t.key = {"id", "user"};
+  t.key_source = "primary_key";
+  JsonBuf j;
+  write_table(j, t);
+  TempFd f(stream_of({j.str()}));
+  Reader r(f.fd(), "tbl");
+  ASSERT_TRUE(r.next());
+  TableSchema back = parse_table(r);
+  EXPECT_EQ(back.name, t.name);
+  ASSERT_EQ(back.columns.size(), 3u);
+  EXPECT_EQ(back.columns[1].name, "user");
+  EXPECT_EQ(back.columns[1].pk, 2);
+  EXPECT_EQ(back.columns[1].dflt, std::optional<std::string>("'x'"));
+  EXPECT_FALSE(back.columns[0].dflt);
+  EXPECT_TRUE(back.columns[0].notnull);
+  EXPECT_EQ(back.key, t.key);
+  EXPECT_EQ(back.key_index, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(back.key_source, "primary_key");
+}
+
+TEST(Protocol, ChangeRecordRoundTrip) {
+  Change c;
+  c.op = "update";
+  c.table = "chat";
+  c.kh = Hash128{1, 2};
+  c.h = Hash128{3, 4};
+  c.k = {Value::text("c1")};
+  c.v = {Value::text("c1"), Value::integer(std::numeric_limits<std::int64_t>::max()), Value::real(-0.0),
+         Value::text("\xff"s)};
+  c.has_v = true;
+  JsonBuf j;
+  write_change(j, c);
+  TempFd f(stream_of({j.str()}));
+  Reader r(f.fd(), "chg");
+  ASSERT_TRUE(r.next());
+  Change back = parse_change(r);
+  EXPECT_EQ(back.op, "update");
+  EXPECT_EQ(back.kh, c.kh);
+  EXPECT_EQ(back.h, c.h);
+  EXPECT_EQ(back.k, c.k);
+  EXPECT_EQ(back.v, c.v);
+  EXPECT_TRUE(back.has_v);
+}
+
+TEST(Protocol, HeaderAndDefaultsWithInvalidUtf8RoundTrip) {
+  Header h;
+  h.client = "acme";
+  h.host = "h";
+  h.schema = "acme";
+  h.source = "/srv/\xff\xfe/webui.db";
+  h.stream_id = "id";
+  h.adhoc = true;
+  JsonBuf hj;
+  write_header(hj, h);
+  TableSchema t;
+  t.name = "t";
+  t.columns = {{"id", "TEXT", true, 1, std::string("'\xff'")}};
+  t.key = {"id"};
+  t.key_source = "primary_key";
+  JsonBuf tj;
+  write_table(tj, t);
+  TempFd f(stream_of({hj.str(), tj.str()}));
+  Reader r(f.fd(), "u8");
+  StreamHead head = read_head(r, nullptr);
+  EXPECT_EQ(head.header.source, h.source);
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(parse_table(r).columns.at(0).dflt, t.columns[0].dflt);
+}
