@@ -119,6 +119,16 @@ void CopyIn::end_row() {
   if (buf_.size() >= kChunkBytes) flush();
 }
 
+void CopyIn::add_rows(std::string_view rows) {
+  if (format_ != Format::kText || fields_ != 0) throw RuntimeError("add_rows needs text format between rows");
+  if (buf_.empty() && rows.size() >= kChunkBytes) {
+    for (std::size_t pos = 0; pos < rows.size(); pos += kMaxMessage) put(rows.substr(pos, kMaxMessage));
+    return;
+  }
+  buf_.append(rows);
+  if (buf_.size() >= kChunkBytes) flush();
+}
+
 void CopyIn::put(std::string_view data) {
   const int n = static_cast<int>(data.size());
   if (PQputCopyData(conn_.native(), data.data(), n) != 1) throw_copy_error(conn_.native());

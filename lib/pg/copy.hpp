@@ -33,6 +33,9 @@ class CopyIn {
   // Text format: bytes already COPY-escaped. Binary: the type's binary form.
   void add_raw(std::string_view field);
   void end_row();
+  // Text format only: whole rows already in COPY text form, each ended by
+  // "\n". REQUIRES: not in the middle of a row.
+  void add_rows(std::string_view rows);
 
   // Sends the rest, ends the COPY and checks the server's verdict.
   // Returns the number of rows the server stored.

@@ -1,0 +1,119 @@
+#include "batch.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace syncpipe::load {
+
+namespace {
+
+// Test hook (tests/cli/lease*.bats): SYNCPIPE_TEST_STOP_AT=fence|batch stops
+// this process at that point so a test can let the lease expire.
+void maybe_stop(const char* point) {
+  const char* at = std::getenv("SYNCPIPE_TEST_STOP_AT");
+  if (at && std::strcmp(at, point) == 0) std::raise(SIGSTOP);
+}
+
+}  // namespace
+
+Batch::Batch(Context ctx, std::int64_t expected_generation, std::optional<std::int64_t> job_id)
+    : ctx_(ctx), generation_(expected_generation), job_id_(job_id) {}
+
+void Batch::open(bool bump) {
+  bool first = !job_id_.has_value();
+  tx_ = std::make_unique<pg::Transaction>(*ctx_.conn);
+  tx_->set_local("syncpipe.host_id", ctx_.head->header.host);
+  if (ctx_.idle_timeout_s > 0)
+    tx_->set_local("idle_in_transaction_session_timeout", std::to_string(ctx_.idle_timeout_s * 1000));
+  check_fence(*ctx_.conn, ctx_.head->lease);
+  maybe_stop("fence");
+  advance_generation(bump, first);
+  ensure_job();
+}
+
+void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease) {
+  if (!lease) return;  // ad-hoc run, explicitly asked for
+  auto r = conn.exec_params(
+      "SELECT epoch, holder, expires_at > clock_timestamp() FROM sync_metadata.leader_election "
+      "WHERE cluster_id = $1 FOR SHARE",
+      {pg::Param::text(lease->cluster)});
+  if (r.ntuples() != 1) throw FencedError(fmt::format("cluster {} has no lease row", lease->cluster));
+  auto epoch = r.get_int64(0, 0);
+  if (epoch != lease->epoch || r.get(0, 1) != lease->holder || r.get(0, 2) != "t")
+    throw FencedError(fmt::format("lease epoch {} of {} on cluster {} is no longer current (now epoch {}, holder {})",
+                                  lease->epoch, lease->holder, lease->cluster, epoch, r.get(0, 1)));
+}
+
+void Batch::advance_generation(bool bump, bool first) {
+  const auto& client = ctx_.head->header.client;
+  auto r = ctx_.conn->exec_params(
+      bump ? "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now() "
+             "WHERE client_id = $1 AND generation = $2 RETURNING generation"
+           : "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = $1 AND generation = $2",
+      {pg::Param::text(client), pg::Param::int64(generation_)});
+  if (r.ntuples() == 1) {
+    generation_ = r.get_int64(0, 0);
+    return;
+  }
+  if (first) {
+    auto done = ctx_.conn->exec_params(
+        "SELECT 1 FROM sync_metadata.sync_jobs WHERE stream_id = $1 AND status = 'success'",
+        {pg::Param::text(ctx_.head->header.stream_id)});
+    if (done.ntuples() == 1) throw AlreadyApplied{};
+  }
+  throw StaleError(fmt::format("tenant {}: base generation {} is no longer current; run the pipeline again",
+                               client, generation_));
+}
+
+void Batch::ensure_job() {
+  if (job_id_) return;
+  const auto& h = ctx_.head->header;
+  const auto& lease = ctx_.head->lease;
+  auto r = ctx_.conn->exec_params(
+      "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, status) "
+      "VALUES ($1, $2, $3, $4, $5, 'running') RETURNING job_id",
+      {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
+       pg::Param::text(ctx_.node), lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
+  job_id_ = r.get_int64(0, 0);
+}
+
+void Batch::commit(const JobCounts& c, bool final) {
+  ctx_.conn->exec_params(
+      "UPDATE sync_metadata.sync_jobs SET rows_inserted = $2, rows_updated = $3, rows_deleted = $4, "
+      "rows_quarantined = $5, rows_recorded = $6, conflicts = $7, conflicts_unresolved = $8, bytes = $9, "
+      "status = CASE WHEN $10 THEN 'success' ELSE status END, "
+      "finished_at = CASE WHEN $10 THEN clock_timestamp() END WHERE job_id = $1",
+      {pg::Param::int64(*job_id_), pg::Param::int64(c.inserted), pg::Param::int64(c.updated),
+       pg::Param::int64(c.deleted), pg::Param::int64(c.quarantined), pg::Param::int64(c.recorded),
+       pg::Param::int64(c.conflicts), pg::Param::int64(c.unresolved), pg::Param::int64(c.bytes),
+       pg::Param::boolean(final)});
+  tx_->commit();
+  tx_.reset();
+  maybe_stop("batch");
+}
+
+void record_failure(Batch::Context ctx, const std::string& error) noexcept {
+  try {
+    if (ctx.conn->is_bad()) return;
+    pg::Transaction tx(*ctx.conn);
+    tx.set_local("syncpipe.host_id", ctx.head->header.host);
+    check_fence(*ctx.conn, ctx.head->lease);
+    const auto& h = ctx.head->header;
+    ctx.conn->exec_params(
+        "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "
+        "VALUES ($1, $2, $3, $4, 'failed', $5, clock_timestamp()) ON CONFLICT (stream_id) DO UPDATE "
+        "SET status = 'failed', error = EXCLUDED.error, finished_at = EXCLUDED.finished_at",
+        {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client), pg::Param::text(ctx.node),
+         pg::Param::text(error)});
+    tx.commit();
+  } catch (const std::exception& e) {
+    log::warn("could not record the failed job: {}", e.what());
+  }
+}
+
+}  // namespace syncpipe::load

@@ -1,0 +1,66 @@
+// One write transaction of sync-load. Opening it fences (the stream's lease
+// epoch must be current and unexpired, checked under a FOR SHARE row lock
+// that a takeover must wait for) and advances the tenant's base generation
+// from the one the stream was computed against, so a stale stream or a
+// second writer is refused before anything is written.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ndjson/protocol.hpp"
+#include "pg/connection.hpp"
+#include "pg/transaction.hpp"
+
+namespace syncpipe::load {
+
+struct JobCounts {
+  std::int64_t inserted = 0, updated = 0, deleted = 0, quarantined = 0, recorded = 0;
+  std::int64_t conflicts = 0, unresolved = 0, bytes = 0;
+};
+
+// Thrown by open() when this very stream was applied before: nothing to do.
+struct AlreadyApplied {};
+
+class Batch {
+ public:
+  struct Context {
+    pg::Connection* conn;
+    const ndjson::StreamHead* head;
+    std::string node;
+    int idle_timeout_s = 0;  // 0: none (ad-hoc runs)
+  };
+
+  Batch(Context ctx, std::int64_t expected_generation, std::optional<std::int64_t> job_id);
+  // Starts the transaction, fences, bumps the generation (if bump) and makes
+  // sure the job row exists. Throws FencedError, StaleError or AlreadyApplied.
+  void open(bool bump);
+  // Updates the job row and commits. `final` marks the job succeeded.
+  void commit(const JobCounts& counts, bool final);
+  bool is_open() const { return tx_ != nullptr; }
+  std::int64_t generation() const { return generation_; }
+  std::int64_t job_id() const { return job_id_.value_or(0); }
+  pg::Connection& conn() { return *ctx_.conn; }
+  const ndjson::StreamHead& head() const { return *ctx_.head; }
+
+ private:
+  void advance_generation(bool bump, bool first);
+  void ensure_job();
+
+  Context ctx_;
+  std::int64_t generation_;
+  std::optional<std::int64_t> job_id_;
+  std::unique_ptr<pg::Transaction> tx_;
+};
+
+// Throws FencedError unless `lease` is current and unexpired. Takes a FOR
+// SHARE lock on the lease row until the transaction ends. No lease: ad hoc.
+void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease);
+
+// Records a failed run in sync_jobs, in its own fenced transaction; never
+// throws. Not called for fenced or stale runs: those must write nothing.
+void record_failure(Batch::Context ctx, const std::string& error) noexcept;
+
+}  // namespace syncpipe::load

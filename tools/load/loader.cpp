@@ -1,0 +1,193 @@
+#include "loader.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "ndjson/json_check.hpp"
+#include "ndjson/reader.hpp"
+#include "sinks.hpp"
+
+namespace syncpipe::load {
+
+namespace {
+
+class Loader {
+ public:
+  Loader(Batch::Context ctx, const LoaderOptions& opt) : ctx_(ctx), opt_(opt) {}
+
+  LoadResult run(ndjson::Reader& in);
+
+ private:
+  void on_table(ndjson::Reader& in);
+  void on_change(ndjson::Reader& in);
+  void on_write(const ndjson::Change& c, Row& image, bool insert);
+  void on_record(const ndjson::Change& c);
+  void on_conflict(ndjson::Reader& in, bool decided);
+  bool to_image(const ndjson::Change& c, Row& image, std::string& reason);
+  void ensure_batch(bool bump = true);
+  void flush_table();
+  void finish_batch(bool final);
+
+  Batch::Context ctx_;
+  LoaderOptions opt_;
+  std::optional<Batch> batch_;
+  std::optional<std::int64_t> job_;
+  std::int64_t generation_ = 0;
+  LoadResult result_;
+  ndjson::TableSchema table_;
+  std::vector<PgType> types_;
+  TableSink rows_;
+  MetaSink meta_;
+  CanonicalBuffer cb_;
+  std::vector<std::string> names_;
+  TextChecks checks_ = ndjson::text_checks();
+};
+
+LoadResult Loader::run(ndjson::Reader& in) {
+  if (!in.next() || in.type() != "base")
+    in.fail("expected the base record of sync-diff (pipe sync-snapshot through sync-diff first)");
+  generation_ = result_.base_generation = in.int64("generation");
+  while (in.next()) {
+    auto t = in.type();
+    if (t == "table") on_table(in);
+    else if (t == "change") on_change(in);
+    else if (t == "decision") on_conflict(in, true);
+    else if (t == "conflict") on_conflict(in, false);
+    if (batch_ && rows_.bytes() + meta_.bytes() >= opt_.batch_bytes) finish_batch(false);
+  }
+  // A run with no changes writes no tenant row and keeps the generation (so
+  // both nodes' caches stay valid), but still proves the fence and records the job.
+  if (!batch_) ensure_batch(job_.has_value());
+  finish_batch(true);
+  result_.final_generation = generation_;
+  return result_;
+}
+
+void Loader::ensure_batch(bool bump) {
+  if (batch_) return;
+  batch_.emplace(ctx_, generation_, job_);
+  batch_->open(bump);
+  generation_ = batch_->generation();
+  job_ = batch_->job_id();
+}
+
+void Loader::flush_table() {
+  if (batch_ && !rows_.empty()) rows_.flush(batch_->conn(), ctx_.head->header.schema, ctx_.head->header.client, *job_);
+}
+
+void Loader::finish_batch(bool final) {
+  flush_table();
+  meta_.flush(batch_->conn(), ctx_.head->header.host, ctx_.head->header.client, *job_);
+  batch_->commit(result_.counts, final);
+  batch_.reset();
+}
+
+void Loader::on_table(ndjson::Reader& in) {
+  flush_table();
+  table_ = ndjson::parse_table(in);
+  if (table_.pg_types.size() != table_.columns.size())
+    in.fail(fmt::format("table \"{}\" has no pg_types (the stream must come from sync-diff)", table_.name));
+  types_.clear();
+  for (const auto& p : table_.pg_types) {
+    auto t = parse_pg_type(p);
+    if (!t) in.fail(fmt::format("table \"{}\": unsupported column type \"{}\"", table_.name, p));
+    types_.push_back(*t);
+  }
+  names_ = table_.column_names();
+  rows_.reset(&table_, types_);
+}
+
+bool Loader::to_image(const ndjson::Change& c, Row& image, std::string& reason) {
+  image.resize(c.v.size());
+  for (std::size_t i = 0; i < c.v.size(); ++i) {
+    if (auto why = to_target(c.v[i], types_[i], image[i], checks_)) {
+      reason = fmt::format("column \"{}\": {}", names_[i], *why);
+      return false;
+    }
+  }
+  for (auto k : table_.key_index)
+    if (image[k].is_null()) {
+      reason = fmt::format("key column \"{}\" is NULL", names_[k]);
+      return false;
+    }
+  return true;
+}
+
+void Loader::on_change(ndjson::Reader& in) {
+  auto c = ndjson::parse_change(in);
+  if (c.table != table_.name) in.fail(fmt::format("change for table \"{}\" outside its table record", c.table));
+  if (c.has_v && c.v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
+  if (c.op != "delete" && !c.h) in.fail("change without a row hash \"h\"");
+  if (c.has_v) c.k = table_.key_of(c.v);
+  ensure_batch();
+  Row image;
+  if (c.op == "insert" || c.op == "update") on_write(c, image, c.op == "insert");
+  else if (c.op == "record") on_record(c);
+  else if (c.op == "delete") {
+    rows_.remove(c.kh, c.k);
+    ++result_.counts.deleted;
+  } else in.fail(fmt::format("unknown change op \"{}\"", c.op));
+  result_.counts.bytes += static_cast<std::int64_t>(in.line().size());
+}
+
+void Loader::on_write(const ndjson::Change& c, Row& image, bool insert) {
+  if (!c.has_v) throw InputError(fmt::format("{} of table \"{}\" without values", c.op, c.table));
+  std::string reason;
+  if (!to_image(c, image, reason)) {
+    meta_.quarantine(c.table, c.kh, c.k, reason, c.v);
+    meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "quarantined");
+    ++result_.counts.quarantined;
+    log::warn("{}: table {} key {}: quarantined: {}", ctx_.head->header.client, c.table,
+              ndjson::JsonBuf().values(c.k).str(), reason);
+    return;
+  }
+  if (insert) rows_.insert(image); else rows_.update(image);
+  meta_.state(c.table, c.kh, c.k, *c.h, row_hash(cb_, names_, image), "loaded");
+  ++(insert ? result_.counts.inserted : result_.counts.updated);
+}
+
+void Loader::on_record(const ndjson::Change& c) {
+  Row image;
+  std::string reason;
+  if (c.has_v && to_image(c, image, reason)) meta_.state(c.table, c.kh, c.k, *c.h, row_hash(cb_, names_, image), "loaded");
+  else meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "absent");
+  ++result_.counts.recorded;
+}
+
+void Loader::on_conflict(ndjson::Reader& in, bool decided) {
+  Row source, target, key;
+  ndjson::JsonBuf e;
+  e.open().key("t").string(in.str("table")).key("kh").string(in.str("kh"));
+  in.values("k", key);
+  e.key("k").string(ndjson::JsonBuf().values(key).str());
+  e.key("kind").string(in.str("kind"));
+  std::string resolution = decided ? std::string(in.str("resolution")) : "unresolved";
+  e.key("strategy").string(decided ? in.str("strategy") : "none").key("resolution").string(resolution);
+  e.key("resolved_by").string(decided ? in.opt_str("resolved_by").value_or("sync-resolve") : "");
+  e.key("note").string(decided ? in.opt_str("note").value_or("") : "no sync-resolve in the pipeline");
+  bool has_s = in.values(decided ? "source" : "v", source);
+  bool has_t = in.values("target", target);
+  e.key("source"); has_s ? e.string(ndjson::JsonBuf().values(source).str()) : e.null();
+  e.key("target"); has_t ? e.string(ndjson::JsonBuf().values(target).str()) : e.null();
+  e.key("sh").string(in.opt_str("h").value_or("")).key("th").string(in.opt_str("target_h").value_or("")).close();
+  ensure_batch();
+  meta_.conflict(e);
+  ++result_.counts.conflicts;
+  if (resolution == "unresolved") ++result_.counts.unresolved;
+}
+
+}  // namespace
+
+LoadResult apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt) {
+  Loader loader(ctx, opt);
+  try {
+    return loader.run(in);
+  } catch (const AlreadyApplied&) {
+    LoadResult r;
+    r.already_applied = true;
+    return r;
+  }
+}
+
+}  // namespace syncpipe::load

@@ -1,0 +1,31 @@
+// Applies a verified change stream (sync-diff / sync-resolve output) to the
+// tenant's schema in batches: each batch is one fenced transaction holding
+// the rows, their base state, quarantine and conflict-log entries and the
+// job record, so a crash leaves PostgreSQL before or after a whole batch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "batch.hpp"
+
+namespace syncpipe::ndjson {
+class Reader;
+}
+
+namespace syncpipe::load {
+
+struct LoaderOptions {
+  std::size_t batch_bytes = std::size_t{32} << 20;
+};
+
+struct LoadResult {
+  JobCounts counts;
+  bool already_applied = false;
+  std::int64_t base_generation = 0, final_generation = 0;
+};
+
+// REQUIRES: `in` is positioned after the header (read_head done).
+LoadResult apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt);
+
+}  // namespace syncpipe::load

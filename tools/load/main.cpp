@@ -1,0 +1,131 @@
+// sync-load: writes a change stream into PostgreSQL in fenced, idempotent
+// batches, or (--provision) creates the tenant's schema (sync-load(1)).
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "cli/run_tool.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "loader.hpp"
+#include "ndjson/reader.hpp"
+#include "provision.hpp"
+#include "spool.hpp"
+
+namespace syncpipe::load {
+
+namespace {
+
+struct Options {
+  std::string dsn, spool_dir, node;
+  bool provision = false, no_lz4 = false;
+  std::size_t max_record = ndjson::kDefaultMaxRecord;
+  std::size_t batch_bytes = std::size_t{32} << 20;
+  int idle_timeout_s = 10;
+};
+
+std::string default_spool_dir() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+Options parse_options(int argc, char** argv, bool& done) {
+  cxxopts::Options o("sync-load", "Write a change stream into PostgreSQL in fenced, idempotent batches.");
+  o.add_options()
+      ("provision", "create or extend the tenant's schema and tables (admin credentials)")
+      ("no-lz4", "with --provision: do not ask for lz4 TOAST compression")
+      ("node", "node name for the job record (default: the lease holder, else the hostname)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"))
+      ("spool-dir", "where the input is spooled before writing (default $TMPDIR or /tmp)",
+       cxxopts::value<std::string>()->default_value(default_spool_dir()))
+      ("idle-timeout", "seconds a write transaction may sit idle before the server ends it (lease runs)",
+       cxxopts::value<int>()->default_value("10"))
+      ("max-record-bytes", "largest record accepted",
+       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+  cli::add_common(o);
+  auto res = cli::parse(o, argc, argv);
+  done = cli::handled_info(o, res);
+  Options opt;
+  opt.dsn = cli::dsn(res);
+  opt.provision = res.count("provision") > 0;
+  opt.no_lz4 = res.count("no-lz4") > 0;
+  opt.node = res["node"].as<std::string>();
+  opt.batch_bytes = res["batch-bytes"].as<std::size_t>();
+  opt.spool_dir = res["spool-dir"].as<std::string>();
+  opt.idle_timeout_s = res["idle-timeout"].as<int>();
+  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  if (opt.batch_bytes < 4096) throw UsageError("--batch-bytes must be at least 4096");
+  return opt;
+}
+
+std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
+  if (!opt.node.empty()) return opt.node;
+  if (head.lease) return head.lease->holder;
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// A lost connection during a lease run: if the lease has moved on, say
+// "fenced" (exit 11), which is what happened to us; else report the loss.
+[[noreturn]] void explain_lost_connection(const Options& opt, const ndjson::StreamHead& head,
+                                          const TempFailError& lost) {
+  try {
+    auto conn = pg::Connection::open(opt.dsn, "sync-load");
+    pg::Transaction tx(conn);
+    tx.set_local("syncpipe.host_id", head.header.host);
+    check_fence(conn, head.lease);
+  } catch (const FencedError& f) {
+    throw FencedError(std::string(f.what()) + " (connection lost: " + lost.what() + ")");
+  } catch (const Error&) {
+  }
+  throw lost;
+}
+
+int load(const Options& opt) {
+  Spool spool;
+  spool_stdin(opt.spool_dir, opt.max_record, spool);
+  auto conn = pg::Connection::open(opt.dsn, "sync-load");
+  Batch::Context ctx{&conn, &spool.head, node_name(opt, spool.head), spool.head.lease ? opt.idle_timeout_s : 0};
+  ndjson::Reader in(spool.fd, "spool", opt.max_record);
+  ndjson::read_head(in, nullptr);
+  LoadResult r;
+  try {
+    r = apply_stream(in, ctx, {opt.batch_bytes});
+  } catch (const TempFailError& e) {
+    if (spool.head.lease) explain_lost_connection(opt, spool.head, e);
+    throw;
+  } catch (const FencedError&) {
+    throw;
+  } catch (const StaleError&) {
+    throw;
+  } catch (const Error& e) {
+    record_failure(ctx, e.what());
+    throw;
+  }
+  const auto& c = r.counts;
+  if (r.already_applied) {
+    log::info("{}: stream {} was already applied; nothing to do", spool.head.header.client,
+              spool.head.header.stream_id);
+    return exit_code::kOk;
+  }
+  log::info("{}: {} inserted, {} updated, {} deleted, {} quarantined, {} recorded, {} conflicts ({} unresolved)",
+            spool.head.header.client, c.inserted, c.updated, c.deleted, c.quarantined, c.recorded, c.conflicts,
+            c.unresolved);
+  return c.unresolved > 0 ? exit_code::kManual : exit_code::kOk;
+}
+
+int run(int argc, char** argv) {
+  bool done = false;
+  Options opt = parse_options(argc, argv, done);
+  if (done) return exit_code::kOk;
+  if (opt.provision) return provision({opt.dsn, opt.max_record, "sync_service", !opt.no_lz4});
+  return load(opt);
+}
+
+}  // namespace
+
+}  // namespace syncpipe::load
+
+int main(int argc, char** argv) { return syncpipe::cli::run_tool("sync-load", argc, argv, syncpipe::load::run); }
