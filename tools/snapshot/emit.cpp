@@ -1,5 +1,8 @@
 #include "emit.hpp"
 
+#include <fmt/format.h>
+
+#include "core/error.hpp"
 #include "core/hash.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
@@ -62,7 +65,8 @@ void put_column(const sqlite::Statement& st, int i, const std::string& name, ndj
 
 }  // namespace
 
-void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats) {
+void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
+                std::size_t max_record) {
   const auto& schema = plan.schema;
   ndjson::JsonBuf rec, vals;
   ndjson::write_table(rec, schema);
@@ -90,6 +94,9 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
     rec.clear();
     rec.raw(prefix).raw(R"(,"kh":")").raw(key_hash(key_cb, schema.name, key).hex());
     rec.raw(R"(","h":")").raw(row_cb.hash().hex()).raw(R"(","v":)").raw(vals.str()).raw("}");
+    if (rec.str().size() > max_record)
+      throw InputError(fmt::format("{}: table \"{}\": row {} is a record of {} bytes, over --max-record-bytes {}",
+                                   db.path(), schema.name, rows + 1, rec.str().size(), max_record));
     out.record(rec);
     ++rows;
   }

@@ -2,6 +2,7 @@
 // rows with their key and row hashes, and a table_end per table.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace syncpipe::sqlite {
@@ -20,7 +21,9 @@ struct EmitStats {
 };
 
 // REQUIRES: a read transaction is open on db, so every table is read from the
-// same snapshot.
-void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats);
+// same snapshot. A row whose record would exceed max_record bytes throws
+// InputError (no later stage could read it).
+void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
+                std::size_t max_record);
 
 }  // namespace syncpipe::snapshot

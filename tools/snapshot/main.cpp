@@ -51,16 +51,29 @@ std::string default_host() {
   return buf;
 }
 
+constexpr const char* kLeaseHint = "expected a lease record on stdin (from sync-lease gate); use --no-lease "
+                                  "for an ad-hoc run";
+
+struct LeaseIn {
+  ndjson::Lease lease;
+  std::string line;  // forwarded byte for byte (unknown fields survive)
+};
+
 // Reads the lease stream of sync-lease gate on stdin: a lease record, then
 // the trailer.
-ndjson::Lease read_lease(std::size_t max_record) {
+LeaseIn read_lease(std::size_t max_record) {
   ndjson::Reader in(0, "stdin", max_record);
-  if (!in.next() || in.type() != "lease")
-    in.fail("expected a lease record on stdin (from sync-lease gate); use --no-lease for an ad-hoc run");
-  auto lease = ndjson::parse_lease(in);
+  bool got = false;
+  try {
+    got = in.next();
+  } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
+    throw InputError(fmt::format("{}; {}", e.what(), kLeaseHint));
+  }
+  if (!got || in.type() != "lease") in.fail(kLeaseHint);
+  LeaseIn l{ndjson::parse_lease(in), std::string(in.line())};
   while (in.next()) {
   }
-  return lease;
+  return l;
 }
 
 Options parse_options(int argc, char** argv, bool& done) {
@@ -107,7 +120,12 @@ int run(int argc, char** argv) {
 
   ndjson::Header header;
   std::optional<ndjson::Lease> lease;
-  if (!opt.no_lease) lease = read_lease(opt.max_record);
+  std::string lease_line;
+  if (!opt.no_lease) {
+    auto in = read_lease(opt.max_record);
+    lease = std::move(in.lease);
+    lease_line = std::move(in.line);
+  }
   if (lease && !opt.host.empty() && opt.host != lease->cluster)
     throw UsageError(fmt::format("--host {} differs from the lease cluster {}", opt.host, lease->cluster));
   header.client = opt.client;
@@ -123,20 +141,19 @@ int run(int argc, char** argv) {
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
   auto tables = sqlite::list_tables(db);
+  // An empty file opens as an empty database; syncing it would look like
+  // every table was dropped.
+  if (tables.empty()) throw InputError(opt.file + ": the database has no tables");
 
   ndjson::RecordWriter out;
   ndjson::JsonBuf rec;
-  if (lease) {
-    ndjson::write_lease(rec, *lease);
-    out.record(rec);
-  }
-  rec.clear();
+  if (lease) out.line(lease_line);
   ndjson::write_header(rec, header);
   out.record(rec);
   EmitStats stats;
   for (const auto& t : tables) {
     if (excluded(opt, t)) continue;
-    emit_table(db, plan_table(db, t), out, stats);
+    emit_table(db, plan_table(db, t), out, stats, opt.max_record);
   }
   db.exec("COMMIT");
   out.finish();

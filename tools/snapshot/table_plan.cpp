@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/encoding.hpp"
 #include "core/error.hpp"
+#include "ndjson/json_out.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 
@@ -40,10 +42,19 @@ std::optional<sqlite::UniqueIndex> best_unique_index(sqlite::Database& db, const
   return best;
 }
 
+// Names travel as JSON strings, which must be valid UTF-8.
+void check_name(sqlite::Database& db, const std::string& table, const std::string& name) {
+  if (!ndjson::valid_utf8(name))
+    throw InputError(db.path() + ": table or column name is not valid UTF-8 (hex " + hex_encode(name) +
+                     (name == table ? ")" : ", in table hex " + hex_encode(table) + ")"));
+}
+
 std::vector<ndjson::Column> read_columns(sqlite::Database& db, const std::string& table) {
+  check_name(db, table, table);
   std::vector<ndjson::Column> out;
   for (auto& c : sqlite::table_columns(db, table)) {
     if (c.hidden == 1) continue;  // virtual-table hidden columns are not data
+    check_name(db, table, c.name);
     out.push_back({c.name, c.declared_type, c.notnull, c.pk, c.default_value});
   }
   if (out.empty()) throw InputError(db.path() + ": table \"" + table + "\" has no readable columns");
