@@ -32,7 +32,8 @@ void Batch::open(bool bump) {
     tx_->set_local("idle_in_transaction_session_timeout", std::to_string(ctx_.idle_timeout_s * 1000));
   check_fence(*ctx_.conn, ctx_.head->lease);
   maybe_stop("fence");
-  advance_generation(bump, first);
+  if (first && already_applied()) throw AlreadyApplied{};
+  advance_generation(bump);
   ensure_job();
 }
 
@@ -49,7 +50,13 @@ void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease
                                   lease->epoch, lease->holder, lease->cluster, epoch, r.get(0, 1)));
 }
 
-void Batch::advance_generation(bool bump, bool first) {
+bool Batch::already_applied() {
+  auto done = ctx_.conn->exec_params("SELECT 1 FROM sync_metadata.sync_jobs WHERE stream_id = $1 AND status = 'success'",
+                                     {pg::Param::text(ctx_.head->header.stream_id)});
+  return done.ntuples() == 1;
+}
+
+void Batch::advance_generation(bool bump) {
   const auto& client = ctx_.head->header.client;
   auto r = ctx_.conn->exec_params(
       bump ? "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now() "
@@ -59,12 +66,6 @@ void Batch::advance_generation(bool bump, bool first) {
   if (r.ntuples() == 1) {
     generation_ = r.get_int64(0, 0);
     return;
-  }
-  if (first) {
-    auto done = ctx_.conn->exec_params(
-        "SELECT 1 FROM sync_metadata.sync_jobs WHERE stream_id = $1 AND status = 'success'",
-        {pg::Param::text(ctx_.head->header.stream_id)});
-    if (done.ntuples() == 1) throw AlreadyApplied{};
   }
   throw StaleError(fmt::format("tenant {}: base generation {} is no longer current; run the pipeline again",
                                client, generation_));
@@ -76,7 +77,9 @@ void Batch::ensure_job() {
   const auto& lease = ctx_.head->lease;
   auto r = ctx_.conn->exec_params(
       "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, status) "
-      "VALUES ($1, $2, $3, $4, $5, 'running') RETURNING job_id",
+      "VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (stream_id) DO UPDATE SET status = 'running', "
+      "error = NULL, started_at = now(), finished_at = NULL, node_name = EXCLUDED.node_name, epoch = EXCLUDED.epoch "
+      "RETURNING job_id",
       {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
        pg::Param::text(ctx_.node), lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
   job_id_ = r.get_int64(0, 0);

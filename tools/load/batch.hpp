@@ -46,7 +46,8 @@ class Batch {
   const ndjson::StreamHead& head() const { return *ctx_.head; }
 
  private:
-  void advance_generation(bool bump, bool first);
+  bool already_applied();
+  void advance_generation(bool bump);
   void ensure_job();
 
   Context ctx_;
