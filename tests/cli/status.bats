@@ -375,3 +375,53 @@ sync_up 0" ]
     run -64 "$STATUS" --limit -1
     run -64 "$STATUS" --textfile ''
 }
+
+@test "alert rules: promtool accepts them; no-leader and stale-tenant alerts fire as intended" {
+    local rules="$BATS_TEST_DIRNAME/../../config/alerts/syncpipe.rules.yml" t="$BATS_TEST_TMPDIR/rules_test.yml"
+    run -0 promtool check rules "$rules"
+    cat >"$t" <<YAML
+rule_files: ["$rules"]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # Cluster X: node-a leads, as both nodes report. Cluster Z: nobody leads.
+      - series: 'sync_is_leader{cluster="X",node="node-a",instance="a"}'
+        values: '1x10'
+      - series: 'sync_is_leader{cluster="X",node="node-a",instance="b"}'
+        values: '1x10'
+      - series: 'sync_is_leader{cluster="X",node="node-b",instance="b"}'
+        values: '0x10'
+      - series: 'sync_is_leader{cluster="Z",node="node-a",instance="z"}'
+        values: '0x10'
+      # fresh: succeeded at t=0 and every minute; stale: last success at t=0, interval 60 s.
+      - series: 'sync_last_success_timestamp_seconds{client="fresh",instance="a"}'
+        values: '0+60x20'
+      - series: 'sync_last_success_timestamp_seconds{client="stale",instance="a"}'
+        values: '0x20'
+      - series: 'sync_interval_seconds{client="fresh",instance="a"}'
+        values: '60x20'
+      - series: 'sync_interval_seconds{client="stale",instance="a"}'
+        values: '60x20'
+    alert_rule_test:
+      - eval_time: 5m
+        alertname: SyncNoLeader
+        exp_alerts:
+          - exp_labels: {severity: critical, cluster: Z}
+            exp_annotations:
+              summary: "No sync node of cluster Z holds the lease"
+              description: "Nothing is being synced. Check \`sync-lease show --cluster Z\` and the timers on both nodes."
+      - eval_time: 5m
+        alertname: SyncTenantStale
+      - eval_time: 10m
+        alertname: SyncTenantStale
+        exp_alerts:
+          - exp_labels: {severity: warning, client: stale}
+            exp_annotations:
+              summary: "Tenant stale has not synced successfully for over 3 intervals"
+              description: "See \`sync-status --client stale\` for its recent jobs and last error."
+YAML
+    run promtool test rules "$t"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
