@@ -1,0 +1,153 @@
+// lib/core/base_state: the local cache of a tenant's base state. A cache that
+// is not exactly what was saved must never be used.
+#include "core/base_state.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace syncpipe {
+namespace {
+
+class BaseStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/base_state_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/acme.base";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static BaseState sample() {
+    BaseState st;
+    st.client = "acme";
+    st.generation = 42;
+    auto chat = st.table_id("chat");
+    auto user = st.table_id("user");
+    st.put({1, 2}, chat, {3, 4}, Hash128{5, 6}, BaseStatus::Loaded);
+    st.put({7, 8}, user, {9, 10}, std::nullopt, BaseStatus::Quarantined);
+    st.put({~0ull, 0}, user, {11, 12}, std::nullopt, BaseStatus::Absent);
+    return st;
+  }
+
+  std::string read_all() {
+    std::ifstream f(path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+  }
+  void write_all(const std::string& data) {
+    std::ofstream f(path_, std::ios::binary | std::ios::trunc);
+    f << data;
+  }
+
+  std::string dir_, path_;
+};
+
+TEST_F(BaseStateTest, SaveLoadRoundTrip) {
+  auto st = sample();
+  st.save(path_);
+  auto back = BaseState::load(path_);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->client, "acme");
+  EXPECT_EQ(back->generation, 42);
+  EXPECT_EQ(back->tables, (std::vector<std::string>{"chat", "user"}));
+  ASSERT_EQ(back->entries.size(), 3u);
+  const auto& e = back->entries.at({1, 2});
+  EXPECT_EQ(e.src, (Hash128{3, 4}));
+  ASSERT_TRUE(e.tgt);
+  EXPECT_EQ(*e.tgt, (Hash128{5, 6}));
+  EXPECT_EQ(e.status, BaseStatus::Loaded);
+  EXPECT_EQ(back->tables[e.table], "chat");
+  EXPECT_FALSE(back->entries.at({7, 8}).tgt);
+  EXPECT_EQ(back->entries.at({7, 8}).status, BaseStatus::Quarantined);
+  EXPECT_EQ(back->entries.at({~0ull, 0}).status, BaseStatus::Absent);
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp." + std::to_string(getpid())));
+}
+
+TEST_F(BaseStateTest, EmptyStateRoundTrips) {
+  BaseState st;
+  st.client = "x";
+  st.save(path_);
+  auto back = BaseState::load(path_);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->entries.empty());
+  EXPECT_EQ(back->generation, 0);
+}
+
+TEST_F(BaseStateTest, MissingFileIsNotACache) { EXPECT_FALSE(BaseState::load(dir_ + "/nope.base")); }
+
+TEST_F(BaseStateTest, EveryFlippedByteIsRefused) {
+  sample().save(path_);
+  const std::string good = read_all();
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x40);
+    write_all(bad);
+    EXPECT_FALSE(BaseState::load(path_)) << "byte " << i;
+  }
+}
+
+TEST_F(BaseStateTest, TruncatedOrExtendedIsRefused) {
+  sample().save(path_);
+  const std::string good = read_all();
+  for (std::size_t n = 0; n < good.size(); n += 7) {
+    write_all(good.substr(0, n));
+    EXPECT_FALSE(BaseState::load(path_)) << "length " << n;
+  }
+  write_all(good + "x");
+  EXPECT_FALSE(BaseState::load(path_));
+}
+
+TEST_F(BaseStateTest, SaveReplacesAtomically) {
+  auto st = sample();
+  st.save(path_);
+  st.generation = 43;
+  st.entries.erase({1, 2});
+  st.save(path_);
+  auto back = BaseState::load(path_);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->generation, 43);
+  EXPECT_EQ(back->entries.size(), 2u);
+}
+
+TEST_F(BaseStateTest, SaveIntoMissingDirectoryThrows) {
+  EXPECT_THROW(sample().save(dir_ + "/no/such/dir/a.base"), std::exception);
+}
+
+TEST(BaseStateTables, TableIdAddsOnce) {
+  BaseState st;
+  EXPECT_EQ(st.table_id("a"), 0u);
+  EXPECT_EQ(st.table_id("b"), 1u);
+  EXPECT_EQ(st.table_id("a"), 0u);
+  EXPECT_EQ(st.find_table("b"), 1u);
+  EXPECT_FALSE(st.find_table("c"));
+}
+
+TEST(BaseStatus, NamesRoundTrip) {
+  for (auto s : {BaseStatus::Loaded, BaseStatus::Quarantined, BaseStatus::Absent})
+    EXPECT_EQ(parse_base_status(base_status_name(s)), s);
+  EXPECT_FALSE(parse_base_status("gone"));
+}
+
+TEST(CachePath, TenantIdCannotLeaveTheDirectory) {
+  EXPECT_EQ(cache_path("/var/lib/syncpipe", "acme-1_x"), "/var/lib/syncpipe/acme-1_x.base");
+  EXPECT_EQ(cache_path("/d", "../etc/passwd"), "/d/%2E%2E%2Fetc%2Fpasswd.base");
+  EXPECT_EQ(cache_path("/d", "a b"), "/d/a%20b.base");
+}
+
+TEST(CachePath, StateDirectoryFromSystemd) {
+  setenv("STATE_DIRECTORY", "/var/lib/syncpipe:/var/lib/other", 1);
+  EXPECT_EQ(default_state_dir(), "/var/lib/syncpipe");
+  setenv("STATE_DIRECTORY", "/srv/state", 1);
+  EXPECT_EQ(default_state_dir(), "/srv/state");
+  unsetenv("STATE_DIRECTORY");
+  EXPECT_EQ(default_state_dir(), "/var/lib/syncpipe");
+}
+
+}  // namespace
+}  // namespace syncpipe
