@@ -194,6 +194,64 @@ void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows) {
   j.key("rows").integer(static_cast<std::int64_t>(rows)).close();
 }
 
+void write_base(JsonBuf& j, const BaseRecord& b) {
+  j.open().key("t").string("base").key("client").string(b.client);
+  j.key("generation").integer(b.generation).key("cache").string(b.cache).close();
+}
+
+namespace {
+
+void opt_hash(JsonBuf& j, std::string_view key, const std::optional<Hash128>& h) {
+  j.key(key);
+  if (h) j.string(h->hex()); else j.null();
+}
+
+void opt_values(JsonBuf& j, std::string_view key, const std::optional<Row>& row) {
+  j.key(key);
+  if (row) j.values(*row); else j.null();
+}
+
+}  // namespace
+
+void write_conflict(JsonBuf& j, const Conflict& c) {
+  j.open().key("t").string("conflict").key("kind").string(c.kind).key("table").string(c.table);
+  j.key("kh").string(c.kh.hex());
+  opt_hash(j, "h", c.h);
+  j.key("k").values(c.k);
+  opt_values(j, "v", c.v);
+  opt_values(j, "target", c.target);
+  opt_hash(j, "base_h", c.base_h);
+  opt_hash(j, "target_h", c.target_h);
+  if (c.drift) j.key("drift").boolean(true);
+  j.close();
+}
+
+std::string_view raw_array(Reader& r, std::string_view field) {
+  sj::ondemand::array arr;
+  if (r.impl().field(field, r).get_array().get(arr)) r.fail(fmt::format("field \"{}\" is not an array", field));
+  std::string_view raw;
+  if (arr.raw_json().get(raw)) r.fail(fmt::format("field \"{}\": malformed array", field));
+  return raw;
+}
+
+Row parse_values_json(std::string_view json, std::string_view what) {
+  Reader ctx(-1, std::string(what), 64);  // names errors; reads nothing
+  sj::ondemand::parser parser;
+  sj::padded_string padded(json);
+  sj::ondemand::document doc;
+  sj::ondemand::array arr;
+  if (parser.iterate(padded).get(doc) || doc.get_array().get(arr)) ctx.fail("not a JSON array");
+  Row out;
+  for (auto elem : arr) {
+    sj::ondemand::value v;
+    if (elem.get(v)) ctx.fail("malformed array");
+    out.push_back(decode_value(v, ctx));
+  }
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == sj::SUCCESS) ctx.fail("data after the array");
+  return out;
+}
+
 StreamHead read_head(Reader& r, RecordWriter* out) {
   StreamHead head;
   if (!r.next()) r.fail("empty stream");

@@ -68,6 +68,34 @@ Change parse_change(Reader& r);
 void write_change(JsonBuf& j, const Change& c);
 void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows);
 
+// sync-diff's "base" record: the base generation its changes were computed
+// against, and whether its local cache was used ("hit") or reread ("refreshed").
+struct BaseRecord {
+  std::string client, cache;
+  std::int64_t generation = 0;
+};
+void write_base(JsonBuf& j, const BaseRecord& b);
+
+// A "conflict" record (sync-diff): both sides changed. Absent optionals are
+// written as null; target_h is the row hash of the target image.
+struct Conflict {
+  std::string kind, table;  // insert_insert | update_update | update_delete | delete_update
+  Hash128 kh;
+  std::optional<Hash128> h, base_h, target_h;
+  Row k;
+  std::optional<Row> v, target;
+  bool drift = false;       // --verify: the target drifted, the source did not change
+};
+void write_conflict(JsonBuf& j, const Conflict& c);
+
+// The JSON text of an array field exactly as it appears in the record (to
+// forward a row's "v" without decoding it). Fails if missing or not an array.
+std::string_view raw_array(Reader& r, std::string_view field);
+
+// Decodes a standalone JSON array of protocol values, e.g. a key_json of
+// sync_metadata.row_state. Throws InputError naming `what`.
+Row parse_values_json(std::string_view json, std::string_view what = "values");
+
 // What every stage after sync-snapshot reads first: an optional lease and the
 // header. Both are forwarded to `out` unchanged. Refuses a stream without a
 // lease unless its header says adhoc, and a protocol version it does not know.
