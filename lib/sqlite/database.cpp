@@ -1,8 +1,7 @@
 #include "sqlite/database.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "sqlite/errors.hpp"
 
@@ -41,8 +40,9 @@ Database Database::open(const std::string& path, int flags) {
   return Database(std::move(owner), path);
 }
 
-Database Database::open_readonly(const std::string& path) {
+Database Database::open_readonly(const std::string& path, int busy_timeout_ms) {
   Database db = open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  db.busy_timeout(busy_timeout_ms);  // before the first read: a writer may hold the lock
   // Reading the schema is what detects "file is not a database".
   db.exec("SELECT count(*) FROM sqlite_master");
   return db;

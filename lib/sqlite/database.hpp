@@ -26,8 +26,9 @@ class Database {
  public:
   // Opens `path` read-only (SQLITE_OPEN_READONLY through a `file:` URI, no
   // mutex) and reads the schema once so a non-database fails here, not later.
-  // Never changes the journal mode, never checkpoints, never writes.
-  static Database open_readonly(const std::string& path);
+  // Never changes the journal mode, never checkpoints, never writes. Waits up
+  // to busy_timeout_ms for a writer's lock, from that first read on.
+  static Database open_readonly(const std::string& path, int busy_timeout_ms = 10000);
   // For generators and tests. `create` makes the file if it does not exist.
   static Database open_readwrite(const std::string& path, bool create);
 

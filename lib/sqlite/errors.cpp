@@ -1,8 +1,7 @@
 #include "sqlite/errors.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "core/error.hpp"
 

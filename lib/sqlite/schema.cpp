@@ -14,8 +14,10 @@ namespace {
 std::string text_of(const Statement& st, int i) { return std::string(st.column_text(i)); }
 
 std::vector<IndexColumn> index_key_columns(Database& db, const std::string& index) {
-  Statement st(db, "SELECT cid, name, \"desc\" FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 "
-                   "ORDER BY seqno", "index_xinfo");
+  Statement st(db,
+               "SELECT cid, name, \"desc\" FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 "
+               "ORDER BY seqno",
+               "index_xinfo");
   st.bind(1, std::string_view(index));
   std::vector<IndexColumn> columns;
   while (st.step()) {
@@ -36,8 +38,10 @@ bool UniqueIndex::has_expression() const {
 }
 
 std::vector<std::string> list_tables(Database& db) {
-  Statement st(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
-                   "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", "sqlite_master");
+  Statement st(db,
+               "SELECT name FROM sqlite_master WHERE type = 'table' "
+               "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+               "sqlite_master");
   std::vector<std::string> names;
   while (st.step()) names.push_back(text_of(st, 0));
   return names;
@@ -45,16 +49,20 @@ std::vector<std::string> list_tables(Database& db) {
 
 std::vector<Column> table_columns(Database& db, std::string_view table) {
   const bool xinfo = sqlite3_libversion_number() >= 3026000;
-  Statement st(db, xinfo ? "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
-                           "FROM pragma_table_xinfo(?1, 'main') ORDER BY cid"
-                         : "SELECT name, type, \"notnull\", dflt_value, pk, 0 "
-                           "FROM pragma_table_info(?1, 'main') ORDER BY cid",
+  Statement st(db,
+               xinfo ? "SELECT name, type, \"notnull\", dflt_value, pk, hidden "
+                       "FROM pragma_table_xinfo(?1, 'main') ORDER BY cid"
+                     : "SELECT name, type, \"notnull\", dflt_value, pk, 0 "
+                       "FROM pragma_table_info(?1, 'main') ORDER BY cid",
                std::string(table));
   st.bind(1, table);
   std::vector<Column> columns;
   while (st.step()) {
-    Column c{text_of(st, 0), text_of(st, 1), st.column_int64(2) != 0,
-             static_cast<int>(st.column_int64(4)), std::nullopt,
+    Column c{text_of(st, 0),
+             text_of(st, 1),
+             st.column_int64(2) != 0,
+             static_cast<int>(st.column_int64(4)),
+             std::nullopt,
              static_cast<int>(st.column_int64(5))};
     if (st.column_type(3) != ColumnType::Null) c.default_value = text_of(st, 3);
     columns.push_back(std::move(c));
@@ -63,8 +71,10 @@ std::vector<Column> table_columns(Database& db, std::string_view table) {
 }
 
 std::vector<UniqueIndex> unique_indexes(Database& db, std::string_view table) {
-  Statement st(db, "SELECT name, origin, partial FROM pragma_index_list(?1, 'main') "
-                   "WHERE \"unique\" = 1 ORDER BY origin <> 'pk', name", std::string(table));
+  Statement st(db,
+               "SELECT name, origin, partial FROM pragma_index_list(?1, 'main') "
+               "WHERE \"unique\" = 1 ORDER BY origin <> 'pk', name",
+               std::string(table));
   st.bind(1, table);
   std::vector<UniqueIndex> result;
   while (st.step()) {
@@ -76,7 +86,8 @@ std::vector<UniqueIndex> unique_indexes(Database& db, std::string_view table) {
 
 bool has_rowid(Database& db, std::string_view table) {
   if (sqlite3_libversion_number() >= 3037000) {
-    Statement st(db, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'", std::string(table));
+    Statement st(db, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'",
+                 std::string(table));
     st.bind(1, table);
     return !st.step() || st.column_int64(0) == 0;
   }

@@ -16,21 +16,21 @@ struct Column {
   std::string name;
   std::string declared_type;  // as written in CREATE TABLE, may be empty
   bool notnull = false;
-  int pk = 0;                 // 1-based position in the primary key, 0 if not part
+  int pk = 0;                                // 1-based position in the primary key, 0 if not part
   std::optional<std::string> default_value;  // SQL text of the DEFAULT, if any
-  int hidden = 0;             // table_xinfo: 0 normal, 1 virtual-table hidden, 2/3 generated
+  int hidden = 0;  // table_xinfo: 0 normal, 1 virtual-table hidden, 2/3 generated
 };
 
 struct IndexColumn {
-  std::string name;         // empty for an expression
+  std::string name;  // empty for an expression
   bool is_expression = false;
   bool desc = false;
 };
 
 struct UniqueIndex {
   std::string name;
-  std::string origin;       // "pk", "u" (UNIQUE constraint) or "c" (CREATE INDEX)
-  bool partial = false;     // has a WHERE clause
+  std::string origin;                // "pk", "u" (UNIQUE constraint) or "c" (CREATE INDEX)
+  bool partial = false;              // has a WHERE clause
   std::vector<IndexColumn> columns;  // key columns in index order
 
   // Callers that need a plain column key skip such indexes.

@@ -1,8 +1,7 @@
 #include "sqlite/statement.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "sqlite/database.hpp"
 #include "sqlite/errors.hpp"
@@ -40,9 +39,9 @@ Statement& Statement::bind(int index, double value) {
 Statement& Statement::bind(int index, std::string_view text) {
   // A non-null pointer even for "" so the value is '' and not NULL.
   const char* data = text.data() != nullptr ? text.data() : "";
-  check_bind(sqlite3_bind_text64(stmt_.get(), index, data, text.size(), SQLITE_TRANSIENT,
-                                 SQLITE_UTF8),
-             index);
+  check_bind(
+      sqlite3_bind_text64(stmt_.get(), index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      index);
   return *this;
 }
 
@@ -77,11 +76,16 @@ std::string_view Statement::column_name(int i) const {
 
 ColumnType Statement::column_type(int i) const {
   switch (sqlite3_column_type(stmt_.get(), i)) {
-    case SQLITE_INTEGER: return ColumnType::Integer;
-    case SQLITE_FLOAT: return ColumnType::Real;
-    case SQLITE_TEXT: return ColumnType::Text;
-    case SQLITE_BLOB: return ColumnType::Blob;
-    default: return ColumnType::Null;
+    case SQLITE_INTEGER:
+      return ColumnType::Integer;
+    case SQLITE_FLOAT:
+      return ColumnType::Real;
+    case SQLITE_TEXT:
+      return ColumnType::Text;
+    case SQLITE_BLOB:
+      return ColumnType::Blob;
+    default:
+      return ColumnType::Null;
   }
 }
 

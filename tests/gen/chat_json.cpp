@@ -21,7 +21,12 @@ void write_message(JsonOut& j, const ChatDoc& doc, const ChatMessage& m) {
     j.key("models").begin_array().string(doc.model).end_array();
     return void(j.end_object());
   }
-  j.key("model").string(doc.model).key("modelName").string(doc.model).key("modelIdx").number(std::int64_t{0});
+  j.key("model")
+      .string(doc.model)
+      .key("modelName")
+      .string(doc.model)
+      .key("modelIdx")
+      .number(std::int64_t{0});
   j.key("usage").begin_object().key("prompt_tokens").number(m.prompt_tokens);
   j.key("completion_tokens").number(m.completion_tokens);
   j.key("total_tokens").number(m.prompt_tokens + m.completion_tokens).end_object();
@@ -35,7 +40,12 @@ void write_message(JsonOut& j, const ChatDoc& doc, const ChatMessage& m) {
 ChatDoc make_chat(std::string id, std::string model, std::int64_t created_s, int messages,
                   std::uint64_t h) {
   Draw d(h);
-  ChatDoc doc{std::move(id), words(d, 2 + static_cast<int>(d.below(5))), std::move(model), created_s, {}, {}};
+  ChatDoc doc{std::move(id),
+              words(d, 2 + static_cast<int>(d.below(5))),
+              std::move(model),
+              created_s,
+              {},
+              {}};
   for (int i = 0; i < messages; ++i) {
     ChatMessage m;
     m.id = uuid(hash(h, static_cast<std::uint64_t>(i)));

@@ -10,12 +10,12 @@
 namespace syncpipe::gen {
 
 struct ChatMessage {
-  std::string id;       // the message id; chat_message.id is "<chat id>-<id>"
-  std::string parent;   // empty for the first message
-  std::string child;    // empty for the last message
+  std::string id;      // the message id; chat_message.id is "<chat id>-<id>"
+  std::string parent;  // empty for the first message
+  std::string child;   // empty for the last message
   bool assistant = false;
   std::int64_t timestamp = 0;  // seconds
-  std::string content;  // JSON-escaped body, without quotes
+  std::string content;         // JSON-escaped body, without quotes
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
 };

@@ -35,18 +35,21 @@ Value chat_value(const World& w, const TableInfo& t, const sqlite::Column& c, co
   if (n == "user_id") return plan.user_id;
   if (n == "title") return doc.title;
   if (n == "created_at") return doc.created_s;
-  if (n == "updated_at") return doc.messages.empty() ? doc.created_s : doc.messages.back().timestamp;
+  if (n == "updated_at")
+    return doc.messages.empty() ? doc.created_s : doc.messages.back().timestamp;
   if (n == "chat") return std::move(json);
-  if (n == "current_message_id") return doc.messages.empty() ? Value() : Value(doc.messages.back().id);
+  if (n == "current_message_id")
+    return doc.messages.empty() ? Value() : Value(doc.messages.back().id);
   return column_value(w, t, c, plan.row);
 }
 
 }  // namespace
 
-std::int64_t insert_chat(const World& w, Inserter& chats, Inserter& messages, const ChatPlan& plan) {
+std::int64_t insert_chat(const World& w, Inserter& chats, Inserter& messages,
+                         const ChatPlan& plan) {
   const std::uint64_t h = w.row_hash("chat", plan.row, "doc");
-  ChatDoc doc = make_chat(plan.id, w.ref("model", plan.row), w.created_s("chat", plan.row),
-                          plan.messages, h);
+  ChatDoc doc =
+      make_chat(plan.id, w.ref("model", plan.row), w.created_s("chat", plan.row), plan.messages, h);
   std::string json = fill_chat(doc, plan.bytes, mix(h));
   std::vector<Value> row;
   for (const sqlite::Column& c : chats.table().columns) {

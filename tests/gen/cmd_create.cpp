@@ -1,11 +1,11 @@
 // syncpipe-gen create: a whole tenant from a schema SQL file.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "chats.hpp"
 #include "commands.hpp"
@@ -26,7 +26,8 @@ std::string read_file(const std::string& path) {
 }
 
 void remove_db_files(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(path + suffix);
 }
 
 std::int64_t fill_chats(sqlite::Database& db, const World& w) {
@@ -36,9 +37,12 @@ std::int64_t fill_chats(sqlite::Database& db, const World& w) {
   Inserter messages(db, msg, "INSERT");
   const std::int64_t per_user = w.shape().chats_per_user;
   for (std::int64_t k = 0; k < w.chats(); ++k) {
-    ChatPlan plan{k, w.id("chat", k), w.user_id(k / per_user),
+    ChatPlan plan{k,
+                  w.id("chat", k),
+                  w.user_id(k / per_user),
                   static_cast<std::size_t>(w.shape().chat_bytes),
-                  static_cast<int>(w.shape().messages_per_chat), k * w.shape().messages_per_chat};
+                  static_cast<int>(w.shape().messages_per_chat),
+                  k * w.shape().messages_per_chat};
     insert_chat(w, chats, messages, plan);
   }
   return chats.inserted() + messages.inserted();
@@ -55,7 +59,8 @@ std::int64_t fill_table(sqlite::Database& db, const World& w, const std::string&
 }  // namespace
 
 int run_create(const CreateOptions& o) {
-  if (o.journal != "wal" && o.journal != "delete") throw UsageError("--journal must be wal or delete");
+  if (o.journal != "wal" && o.journal != "delete")
+    throw UsageError("--journal must be wal or delete");
   const auto start = std::chrono::steady_clock::now();
   const std::string schema = read_file(o.schema_sql);
   remove_db_files(o.out);
@@ -71,7 +76,8 @@ int run_create(const CreateOptions& o) {
     rows += table == "chat" ? fill_chats(db, w) : fill_table(db, w, table);
   }
   db.exec("COMMIT");
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "syncpipe-gen: %s: %lld rows in %.1f s\n", o.out.c_str(),
                static_cast<long long>(rows), secs);
   return 0;

@@ -2,13 +2,13 @@
 // transaction, as Open WebUI would make them between two sync cycles.
 // Output, one TSV line per table and operation that happened:
 //   <table> TAB insert|update|delete TAB <rows>
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "core/error.hpp"
@@ -28,7 +28,8 @@ std::vector<std::string> eligible_tables(sqlite::Database& db, const MutateOptio
   if (!o.tables.empty()) return o.tables;
   std::vector<std::string> out;
   for (const std::string& t : sqlite::list_tables(db)) {
-    if (t != "alembic_version" && t != "migratehistory" && sqlite::has_rowid(db, t)) out.push_back(t);
+    if (t != "alembic_version" && t != "migratehistory" && sqlite::has_rowid(db, t))
+      out.push_back(t);
   }
   return out;
 }
@@ -37,8 +38,10 @@ std::vector<std::string> eligible_tables(sqlite::Database& db, const MutateOptio
 std::int64_t random_rowid(sqlite::Database& db, const std::string& table, Draw& d) {
   std::int64_t n = count_rows(db, table);
   if (n == 0) return -1;
-  sqlite::Statement st(db, "SELECT rowid FROM " + sqlite::quote_identifier(table) +
-                               " ORDER BY rowid LIMIT 1 OFFSET ?1", table);
+  sqlite::Statement st(
+      db,
+      "SELECT rowid FROM " + sqlite::quote_identifier(table) + " ORDER BY rowid LIMIT 1 OFFSET ?1",
+      table);
   st.bind(1, static_cast<std::int64_t>(d.below(static_cast<std::uint64_t>(n))));
   return st.step() ? st.column_int64(0) : -1;
 }
@@ -73,7 +76,8 @@ bool update_row(sqlite::Database& db, const World& w, const TableInfo& t, std::i
 }
 
 bool delete_row(sqlite::Database& db, const std::string& table, std::int64_t rowid) {
-  sqlite::Statement st(db, "DELETE FROM " + sqlite::quote_identifier(table) + " WHERE rowid = ?1", table);
+  sqlite::Statement st(db, "DELETE FROM " + sqlite::quote_identifier(table) + " WHERE rowid = ?1",
+                       table);
   st.bind(1, rowid);
   st.step();
   return db.changes() > 0;
@@ -93,7 +97,9 @@ int run_mutate(const MutateOptions& o) {
   sqlite::Database db = sqlite::Database::open_readwrite(o.db, false);
   db.busy_timeout(5000);
   const std::int64_t now = o.now != 0 ? o.now
-      : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+                                      : std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count();
   World w = world_of(db, o.seed);
   std::vector<std::string> tables = eligible_tables(db, o);
   if (tables.empty()) throw UsageError("no tables to mutate");

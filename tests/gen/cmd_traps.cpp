@@ -6,14 +6,14 @@
 // ALTER TABLE memory ADD COLUMN score REAL. REAL affinity stores an integral
 // double as an integer and so turns -0.0 into 0.0; the -0.0 trap therefore
 // goes into a typeless column: ALTER TABLE memory ADD COLUMN weight (no type).
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "inserter.hpp"
@@ -48,14 +48,18 @@ std::string memory_column(sqlite::Database& db, Accept accepts, const char* add)
 }
 
 std::string real_column(sqlite::Database& db) {
-  return memory_column(db, [](const std::string& t) {
-    return t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
-           t.find("DOUB") != std::string::npos;
-  }, "score REAL");
+  return memory_column(
+      db,
+      [](const std::string& t) {
+        return t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
+               t.find("DOUB") != std::string::npos;
+      },
+      "score REAL");
 }
 
 std::string typeless_column(sqlite::Database& db) {
-  return memory_column(db, [](const std::string& t) { return t.empty(); }, "weight");
+  return memory_column(
+      db, [](const std::string& t) { return t.empty(); }, "weight");
 }
 
 // A VARCHAR(n) column that is not part of a key, preferring `user`.

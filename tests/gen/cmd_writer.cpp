@@ -5,11 +5,11 @@
 // "w-<n>-<uuid>" and sets config 'syncpipe.test.counter' to n (JSON number; the
 // column's NUMERIC affinity stores it as an INTEGER). In any consistent
 // snapshot: count(chat id LIKE 'w-%') = counter = count(chat_message id LIKE 'w-%').
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "chats.hpp"
 #include "commands.hpp"
@@ -27,7 +27,8 @@ constexpr const char* kCounterSql =
     "ON CONFLICT(\"key\") DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
 
 std::int64_t read_counter(sqlite::Database& db) {
-  sqlite::Statement st(db, "SELECT value FROM config WHERE \"key\" = 'syncpipe.test.counter'", "config");
+  sqlite::Statement st(db, "SELECT value FROM config WHERE \"key\" = 'syncpipe.test.counter'",
+                       "config");
   return st.step() ? st.column_int64(0) : 0;
 }
 
@@ -44,12 +45,18 @@ struct Writer {
   sqlite::Statement counter;
 
   explicit Writer(sqlite::Database& d)
-      : db(d), w(world_of(d, 0x3717e5)), chat(load_table(d, "chat")), msg(load_table(d, "chat_message")),
-        chats(d, chat, "INSERT"), messages(d, msg, "INSERT"), counter(d, kCounterSql, "config") {}
+      : db(d),
+        w(world_of(d, 0x3717e5)),
+        chat(load_table(d, "chat")),
+        msg(load_table(d, "chat_message")),
+        chats(d, chat, "INSERT"),
+        messages(d, msg, "INSERT"),
+        counter(d, kCounterSql, "config") {}
 
   void commit_one(std::int64_t n) {
     db.exec("BEGIN IMMEDIATE");
-    ChatPlan plan{3'000'000'000 + n, fmt::format("w-{}", n), w.user_id(n), 2000, 1, 3'000'000'000 + n};
+    ChatPlan plan{3'000'000'000 + n, fmt::format("w-{}", n), w.user_id(n), 2000, 1,
+                  3'000'000'000 + n};
     insert_chat(w, chats, messages, plan);
     counter.bind(1, std::string_view(std::to_string(n))).bind(2, epoch_now());
     counter.step();
@@ -73,7 +80,10 @@ int run_writer(const std::string& db_path, double seconds) {
       ++n;
       failures = 0;
     } catch (const RuntimeError&) {  // busy beyond the timeout: roll back, retry
-      try { db.exec("ROLLBACK"); } catch (const Error&) {}
+      try {
+        db.exec("ROLLBACK");
+      } catch (const Error&) {
+      }
       if (++failures > 20) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -91,7 +101,9 @@ int run_big(const std::string& db_path, std::int64_t bytes) {
   Inserter chats(db, chat, "INSERT OR REPLACE"), messages(db, msg, "INSERT OR REPLACE");
   const std::string id = fmt::format("big-{}", bytes);
   db.exec("BEGIN IMMEDIATE");
-  insert_chat(w, chats, messages, ChatPlan{4'000'000'000, id, w.user_id(0), static_cast<std::size_t>(bytes), 20, 4'000'000'000});
+  insert_chat(w, chats, messages,
+              ChatPlan{4'000'000'000, id, w.user_id(0), static_cast<std::size_t>(bytes), 20,
+                       4'000'000'000});
   db.exec("COMMIT");
   std::printf("chat\t%s\t%lld\n", id.c_str(), static_cast<long long>(bytes));
   return 0;

@@ -16,7 +16,8 @@ std::string insert_sql(const TableInfo& t, std::string_view verb) {
     names += sqlite::quote_identifier(t.columns[i].name);
     marks += fmt::format("?{}", i + 1);
   }
-  return fmt::format("{} INTO {}({}) VALUES ({})", verb, sqlite::quote_identifier(t.name), names, marks);
+  return fmt::format("{} INTO {}({}) VALUES ({})", verb, sqlite::quote_identifier(t.name), names,
+                     marks);
 }
 
 }  // namespace

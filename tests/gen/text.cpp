@@ -1,9 +1,9 @@
 #include "text.hpp"
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "json_out.hpp"
 #include "rng.hpp"
@@ -13,15 +13,17 @@ namespace syncpipe::gen {
 namespace {
 
 constexpr const char* kWords[] = {
-    "the", "model", "answer", "question", "data", "table", "python", "function", "return",
-    "value", "sync", "server", "cluster", "memory", "prompt", "token", "context", "file",
-    "result", "error", "list", "string", "number", "query", "index", "report", "summary",
-    "please", "explain", "how", "why", "what", "can", "you", "write", "code", "example",
-    "test", "deploy", "config", "network", "latency", "user", "chat", "message", "image",
-    "vector", "embedding", "search", "document", "knowledge", "quickly", "simple", "large",
-    "small", "fast", "slow", "and", "or", "with", "without", "for", "in", "on", "of", "to"};
-constexpr const char* kExotic[] = {"café", "naïve", "Zürich", "日本語", "résumé", "😀",
-                                   "北京", "Ωmega", "façade", "🚀", "smörgåsbord", "–"};
+    "the",     "model",    "answer",    "question", "data",    "table",  "python", "function",
+    "return",  "value",    "sync",      "server",   "cluster", "memory", "prompt", "token",
+    "context", "file",     "result",    "error",    "list",    "string", "number", "query",
+    "index",   "report",   "summary",   "please",   "explain", "how",    "why",    "what",
+    "can",     "you",      "write",     "code",     "example", "test",   "deploy", "config",
+    "network", "latency",  "user",      "chat",     "message", "image",  "vector", "embedding",
+    "search",  "document", "knowledge", "quickly",  "simple",  "large",  "small",  "fast",
+    "slow",    "and",      "or",        "with",     "without", "for",    "in",     "on",
+    "of",      "to"};
+constexpr const char* kExotic[] = {"café", "naïve", "Zürich", "日本語", "résumé",      "😀",
+                                   "北京", "Ωmega", "façade", "🚀",      "smörgåsbord", "–"};
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 }  // namespace

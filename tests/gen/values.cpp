@@ -98,8 +98,8 @@ TableInfo load_table(sqlite::Database& db, const std::string& name) {
 }
 
 bool is_json_column(const sqlite::Column& c) {
-  static constexpr std::string_view kJsonText[] = {"meta", "params", "specs", "valves", "info",
-                                                   "settings"};
+  static constexpr std::string_view kJsonText[] = {"meta",   "params", "specs",
+                                                   "valves", "info",   "settings"};
   if (contains(upper(c.declared_type), "JSON")) return true;
   return std::find(std::begin(kJsonText), std::end(kJsonText), c.name) != std::end(kJsonText);
 }
@@ -111,9 +111,7 @@ bool is_bool_column(const sqlite::Column& c) {
          (n.starts_with("is_") && contains(upper(c.declared_type), "INT"));
 }
 
-bool is_time_column(std::string_view name) {
-  return name.ends_with("_at") || name == "timestamp";
-}
+bool is_time_column(std::string_view name) { return name.ends_with("_at") || name == "timestamp"; }
 
 Value column_value(const World& w, const TableInfo& t, const sqlite::Column& c, std::int64_t k) {
   Cell cell{w, t, c, k};
@@ -138,9 +136,12 @@ std::vector<Value> build_row(const World& w, const TableInfo& t, std::int64_t k)
 }
 
 void bind_value(sqlite::Statement& st, int index, const Value& v) {
-  if (const auto* i = std::get_if<std::int64_t>(&v)) st.bind(index, *i);
-  else if (const auto* r = std::get_if<double>(&v)) st.bind(index, *r);
-  else if (const auto* s = std::get_if<std::string>(&v)) st.bind(index, std::string_view(*s));
+  if (const auto* i = std::get_if<std::int64_t>(&v))
+    st.bind(index, *i);
+  else if (const auto* r = std::get_if<double>(&v))
+    st.bind(index, *r);
+  else if (const auto* s = std::get_if<std::string>(&v))
+    st.bind(index, std::string_view(*s));
   else if (const auto* b = std::get_if<Blob>(&v)) {
     st.bind(index, std::as_bytes(std::span<const char>(b->bytes.data(), b->bytes.size())));
   } else {

@@ -52,7 +52,10 @@ std::string data_json(const Cell& cell, Draw& d) {
   JsonOut j(out);
   j.begin_object();
   if (t == "file") {
-    j.key("status").string("completed").key("content").string(prose(d, 150 + static_cast<int>(d.below(300))));
+    j.key("status")
+        .string("completed")
+        .key("content")
+        .string(prose(d, 150 + static_cast<int>(d.below(300))));
   } else if (t == "automation") {
     j.key("prompt").string(prose(d, 8)).key("model_id").string(cell.w.ref("model", cell.k));
     j.key("rrule").string("FREQ=DAILY;BYHOUR=7");
@@ -66,8 +69,9 @@ std::string data_json(const Cell& cell, Draw& d) {
 std::string config_value(const Cell& cell, Draw& d) {
   const std::string key = cell.w.id("config", cell.k);
   if (key == "version") return "0";
-  if (key.ends_with("chunk_size")) return "1000";   // NUMERIC affinity stores it as INTEGER
-  if (key.ends_with("enable") || key.ends_with("enable_signup")) return d.chance(50) ? "true" : "false";
+  if (key.ends_with("chunk_size")) return "1000";  // NUMERIC affinity stores it as INTEGER
+  if (key.ends_with("enable") || key.ends_with("enable_signup"))
+    return d.chance(50) ? "true" : "false";
   if (key.ends_with("_urls") || key.ends_with("api_keys")) return "[\"http://localhost:11434\"]";
   if (key.ends_with("template")) return json_string(prose(d, 30));
   return json_string(words(d, 2));
@@ -79,20 +83,28 @@ std::string by_name(const Cell& cell, Draw& d) {
   if (n == "data") return data_json(cell, d);
   if (n == "value") return config_value(cell, d);
   if (n == "chat" || n == "snapshot") return small_chat(cell, d);
-  if (n == "valves") return d.chance(50) ? json_string("gAAAAAB" + token_chars(d.next(), 120))
-                                         : "{\"priority\": 0, \"api_key\": \"\"}";
-  if (n == "params") return "{\"temperature\": 0.7, \"top_p\": 0.9, \"system\": " + json_string(prose(d, 8)) + "}";
-  if (n == "specs") return "[{\"name\": \"" + word(d) + "\", \"description\": " + json_string(prose(d, 6)) +
-                           ", \"parameters\": {\"type\": \"object\", \"properties\": {}}}]";
-  if (n == "settings") return "{\"ui\": {\"theme\": \"dark\", \"models\": [\"" + cell.w.ref("model", cell.k) + "\"]}}";
-  if (n == "permissions") return "{\"workspace\": {\"models\": false, \"tools\": true}, \"chat\": {\"file_upload\": true}}";
+  if (n == "valves")
+    return d.chance(50) ? json_string("gAAAAAB" + token_chars(d.next(), 120))
+                        : "{\"priority\": 0, \"api_key\": \"\"}";
+  if (n == "params")
+    return "{\"temperature\": 0.7, \"top_p\": 0.9, \"system\": " + json_string(prose(d, 8)) + "}";
+  if (n == "specs")
+    return "[{\"name\": \"" + word(d) + "\", \"description\": " + json_string(prose(d, 6)) +
+           ", \"parameters\": {\"type\": \"object\", \"properties\": {}}}]";
+  if (n == "settings")
+    return "{\"ui\": {\"theme\": \"dark\", \"models\": [\"" + cell.w.ref("model", cell.k) + "\"]}}";
+  if (n == "permissions")
+    return "{\"workspace\": {\"models\": false, \"tools\": true}, \"chat\": {\"file_upload\": "
+           "true}}";
   if (n == "oauth") return "{\"oidc\": {\"sub\": \"" + hex(d.next(), 24) + "\"}}";
-  if (n == "usage") return "{\"prompt_tokens\": 12, \"completion_tokens\": 34, \"total_tokens\": 46}";
+  if (n == "usage")
+    return "{\"prompt_tokens\": 12, \"completion_tokens\": 34, \"total_tokens\": 46}";
   if (n == "content") return json_string(prose(d, 20));
   if (n == "error") return "{\"content\": " + json_string(prose(d, 5)) + "}";
   if (n == "items" || n == "files" || n == "sources" || n == "embeds" || n == "tags" ||
       n == "status_history" || n == "output" || n == "models") {
-    return d.chance(50) ? "[]" : "[{\"type\": \"file\", \"id\": \"" + cell.w.ref("file", cell.k) + "\"}]";
+    return d.chance(50) ? "[]"
+                        : "[{\"type\": \"file\", \"id\": \"" + cell.w.ref("file", cell.k) + "\"}]";
   }
   return "{\"" + word(d) + "\": " + json_string(words(d, 2)) + "}";
 }

@@ -14,12 +14,16 @@ namespace {
 constexpr std::int64_t kNs = 1'000'000'000;
 
 constexpr std::pair<std::string_view, std::string_view> kRefs[] = {
-    {"user_id", "user"}, {"chat_id", "chat"}, {"file_id", "file"}, {"group_id", "group"},
-    {"note_id", "note"}, {"channel_id", "channel"}, {"knowledge_id", "knowledge"},
-    {"event_id", "calendar_event"}, {"calendar_id", "calendar"}, {"automation_id", "automation"},
-    {"prompt_id", "prompt"}, {"directory_id", "knowledge_directory"}, {"folder_id", "folder"},
-    {"model_id", "model"}, {"base_model_id", "model"}, {"message_id", "message"},
-    {"reply_to_id", "message"}, {"version_id", "prompt_history"}, {"share_id", "shared_chat"}};
+    {"user_id", "user"},           {"chat_id", "chat"},
+    {"file_id", "file"},           {"group_id", "group"},
+    {"note_id", "note"},           {"channel_id", "channel"},
+    {"knowledge_id", "knowledge"}, {"event_id", "calendar_event"},
+    {"calendar_id", "calendar"},   {"automation_id", "automation"},
+    {"prompt_id", "prompt"},       {"directory_id", "knowledge_directory"},
+    {"folder_id", "folder"},       {"model_id", "model"},
+    {"base_model_id", "model"},    {"message_id", "message"},
+    {"reply_to_id", "message"},    {"version_id", "prompt_history"},
+    {"share_id", "shared_chat"}};
 
 // Percent of NULLs in a nullable column, by name.
 unsigned null_percent(std::string_view name) {
@@ -29,7 +33,8 @@ unsigned null_percent(std::string_view name) {
   return 40;
 }
 
-constexpr std::string_view kResources[] = {"model", "knowledge", "prompt", "tool", "note", "channel"};
+constexpr std::string_view kResources[] = {"model", "knowledge", "prompt",
+                                           "tool",  "note",      "channel"};
 
 Value access_grant(const Cell& cell, bool principal, bool want_id) {
   Draw d(cell.w.row_hash(cell.t.name, cell.k, principal ? "principal" : "resource"));
@@ -66,7 +71,8 @@ Value time_value(const Cell& cell, Draw& d) {
 Value reference_value(const Cell& cell, Draw& d, bool& matched) {
   const std::string& n = cell.c.name;
   matched = true;
-  if (cell.t.name == "access_grant" && (n.starts_with("resource_") || n.starts_with("principal_"))) {
+  if (cell.t.name == "access_grant" &&
+      (n.starts_with("resource_") || n.starts_with("principal_"))) {
     return access_grant(cell, n.starts_with("principal_"), n.ends_with("_id"));
   }
   if (n == "parent_id") {
@@ -79,7 +85,8 @@ Value reference_value(const Cell& cell, Draw& d, bool& matched) {
   for (const auto& [column, table] : kRefs) {
     if (n != column) continue;
     if (n == "share_id") {
-      return cell.k < cell.w.count("shared_chat") ? Value(cell.w.id("shared_chat", cell.k)) : Value();
+      return cell.k < cell.w.count("shared_chat") ? Value(cell.w.id("shared_chat", cell.k))
+                                                  : Value();
     }
     if (!cell.c.notnull && d.chance(null_percent(n))) return {};
     return cell.w.ref(table, cell.k);

@@ -1,8 +1,8 @@
 // TEXT columns by name. Plain TEXT keeps raw UTF-8 (only JSON is escaped).
+#include <fmt/format.h>
+
 #include <array>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "rng.hpp"
 #include "text.hpp"
@@ -21,9 +21,10 @@ std::string python_source(Draw& d, const std::string& id) {
       "    def __init__(self):\n        self.valves = Valves()\n",
       id, d.below(9));
   for (int i = 0, n = 3 + static_cast<int>(d.below(8)); i < n; ++i) {
-    src += fmt::format("\n    def {}_{}(self, text: str) -> str:\n        \"\"\"{}\"\"\"\n"
-                       "        return text.replace(\"{}\", \"{}\")\n",
-                       word(d), i, prose(d, 6), word(d), word(d));
+    src += fmt::format(
+        "\n    def {}_{}(self, text: str) -> str:\n        \"\"\"{}\"\"\"\n"
+        "        return text.replace(\"{}\", \"{}\")\n",
+        word(d), i, prose(d, 6), word(d), word(d));
   }
   return src;
 }
@@ -55,7 +56,8 @@ Value by_table(const Cell& cell, Draw& d, bool& matched) {
   }
   if (n == "name" && t == "tag") return cell.w.id("tag", cell.k);
   if (n == "tag_name") return cell.w.tag_name(cell.k % 3);
-  if (n == "content" && (t == "tool" || t == "function")) return python_source(d, cell.w.id(t, cell.k));
+  if (n == "content" && (t == "tool" || t == "function"))
+    return python_source(d, cell.w.id(t, cell.k));
   if (n == "error" && t == "automation_run") return d.chance(70) ? Value() : Value(prose(d, 8));
   matched = false;
   return {};
@@ -78,7 +80,9 @@ Value by_name(const Cell& cell, Draw& d, bool& matched) {
     return "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA" + token_chars(h, 400 + d.below(1200));
   }
   if (n == "filename") return fmt::format("{}-{}.pdf", word(d), cell.k);
-  if (n == "path") return fmt::format("/app/backend/data/uploads/{}_{}-{}.pdf", cell.w.id(cell.t.name, cell.k), word(d), cell.k);
+  if (n == "path")
+    return fmt::format("/app/backend/data/uploads/{}_{}-{}.pdf", cell.w.id(cell.t.name, cell.k),
+                       word(d), cell.k);
   if (n == "provider") return pick(d, {"google", "github", "oidc", "microsoft"});
   if (n == "permission") return pick(d, {"read", "write"});
   if (n == "command") return fmt::format("/{}-{}", word(d), cell.k);
@@ -87,8 +91,12 @@ Value by_name(const Cell& cell, Draw& d, bool& matched) {
   if (n == "gender") return pick(d, {"female", "male", "", "diverse"});
   if (n == "timezone") return pick(d, {"Europe/Berlin", "America/New_York", "Asia/Tokyo"});
   if (n == "presence_state") return pick(d, {"online", "away", "offline"});
-  if (n == "status_emoji") return d.chance(60) ? Value() : Value(pick(d, {"\xf0\x9f\x98\x80", "\xf0\x9f\x9a\x80"}));
-  if (n == "date_of_birth") return d.chance(50) ? Value() : Value(fmt::format("19{}-0{}-1{}", 60 + d.below(40), 1 + d.below(9), d.below(10)));
+  if (n == "status_emoji")
+    return d.chance(60) ? Value() : Value(pick(d, {"\xf0\x9f\x98\x80", "\xf0\x9f\x9a\x80"}));
+  if (n == "date_of_birth")
+    return d.chance(50)
+               ? Value()
+               : Value(fmt::format("19{}-0{}-1{}", 60 + d.below(40), 1 + d.below(9), d.below(10)));
   if (n == "name" || n == "title") return words(d, 2 + static_cast<int>(d.below(4)));
   if (n == "content") return prose(d, 20);
   if (n == "description" || n == "bio" || n == "summary" || n == "commit_message" ||

@@ -1,11 +1,11 @@
 #include "world.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <iterator>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "rng.hpp"
 #include "text.hpp"
@@ -19,25 +19,61 @@ constexpr std::int64_t kEpoch2024 = 1704067200;
 constexpr const char* kTags[] = {"work", "ideas", "travel", "python", "recipes", "caf\xc3\xa9"};
 constexpr const char* kModels[] = {"llama3.1:8b", "gpt-4o", "mistralai/mistral-7b-instruct:v0.3",
                                    "qwen2.5-coder:14b"};
-constexpr const char* kConfigKeys[] = {
-    "version", "ui.default_locale", "ui.prompt_suggestions", "ui.enable_signup",
-    "audio.stt.engine", "audio.tts.engine", "audio.tts.voice", "rag.chunk_size",
-    "rag.chunk_overlap", "rag.template", "rag.embedding_model", "openai.api_base_urls",
-    "openai.api_keys", "ollama.base_urls", "image_generation.engine", "web_search.engine",
-    "auth.jwt_expiry", "ldap.enable", "task.title.prompt_template", "models.default_models"};
+constexpr const char* kConfigKeys[] = {"version",
+                                       "ui.default_locale",
+                                       "ui.prompt_suggestions",
+                                       "ui.enable_signup",
+                                       "audio.stt.engine",
+                                       "audio.tts.engine",
+                                       "audio.tts.voice",
+                                       "rag.chunk_size",
+                                       "rag.chunk_overlap",
+                                       "rag.template",
+                                       "rag.embedding_model",
+                                       "openai.api_base_urls",
+                                       "openai.api_keys",
+                                       "ollama.base_urls",
+                                       "image_generation.engine",
+                                       "web_search.engine",
+                                       "auth.jwt_expiry",
+                                       "ldap.enable",
+                                       "task.title.prompt_template",
+                                       "models.default_models"};
 
 // Per-user multipliers and fixed sizes of the tables `create` fills.
-constexpr std::pair<const char*, std::int64_t> kPerUser[] = {
-    {"user", 1}, {"auth", 1}, {"api_key", 1}, {"oauth_session", 1}, {"tag", 3}, {"folder", 2},
-    {"file", 2}, {"memory", 2}, {"note", 1}, {"pinned_note", 1}, {"chatidtag", 1},
-    {"knowledge", 1}, {"knowledge_file", 1}, {"knowledge_directory", 1}, {"channel_member", 1},
-    {"message_reaction", 1}, {"group_member", 1}, {"access_grant", 2}, {"feedback", 1},
-    {"automation", 1}, {"automation_run", 2}, {"calendar", 1}, {"calendar_event", 2},
-    {"calendar_event_attendee", 1}, {"prompt_history", 1}, {"chat_file", 1}};
+constexpr std::pair<const char*, std::int64_t> kPerUser[] = {{"user", 1},
+                                                             {"auth", 1},
+                                                             {"api_key", 1},
+                                                             {"oauth_session", 1},
+                                                             {"tag", 3},
+                                                             {"folder", 2},
+                                                             {"file", 2},
+                                                             {"memory", 2},
+                                                             {"note", 1},
+                                                             {"pinned_note", 1},
+                                                             {"chatidtag", 1},
+                                                             {"knowledge", 1},
+                                                             {"knowledge_file", 1},
+                                                             {"knowledge_directory", 1},
+                                                             {"channel_member", 1},
+                                                             {"message_reaction", 1},
+                                                             {"group_member", 1},
+                                                             {"access_grant", 2},
+                                                             {"feedback", 1},
+                                                             {"automation", 1},
+                                                             {"automation_run", 2},
+                                                             {"calendar", 1},
+                                                             {"calendar_event", 2},
+                                                             {"calendar_event_attendee", 1},
+                                                             {"prompt_history", 1},
+                                                             {"chat_file", 1}};
 constexpr std::pair<const char*, std::int64_t> kFixed[] = {
-    {"model", 4}, {"tool", 2}, {"function", 3}, {"skill", 2}, {"prompt", 3}, {"group", 2},
-    {"channel", 2}, {"channel_webhook", 1}, {"channel_file", 2}, {"config_old", 1},
-    {"document", 1}, {"config", static_cast<std::int64_t>(std::size(kConfigKeys))},
+    {"model", 4},           {"tool", 2},
+    {"function", 3},        {"skill", 2},
+    {"prompt", 3},          {"group", 2},
+    {"channel", 2},         {"channel_webhook", 1},
+    {"channel_file", 2},    {"config_old", 1},
+    {"document", 1},        {"config", static_cast<std::int64_t>(std::size(kConfigKeys))},
     {"alembic_version", 0}, {"migratehistory", 0}};
 
 template <typename Table>
@@ -70,7 +106,8 @@ std::string World::id(std::string_view table, std::int64_t k) const {
     std::string m = kModels[k % std::size(kModels)];
     return k < static_cast<std::int64_t>(std::size(kModels)) ? m : fmt::format("{}-{}", m, k);
   }
-  if (table == "tool" || table == "function") return fmt::format("{}_{}", table, hex(row_hash(table, k, "id"), 6));
+  if (table == "tool" || table == "function")
+    return fmt::format("{}_{}", table, hex(row_hash(table, k, "id"), 6));
   if (table == "config") {
     if (k < static_cast<std::int64_t>(std::size(kConfigKeys))) return kConfigKeys[k];
     return fmt::format("ui.extra.key_{}", k);
@@ -100,9 +137,9 @@ std::int64_t World::created_s(std::string_view table, std::int64_t k) const {
 
 bool is_ns_table(std::string_view table) {
   static constexpr std::string_view kNs[] = {
-      "channel", "channel_member", "channel_webhook", "message", "message_reaction", "note",
-      "pinned_note", "automation", "automation_run", "calendar", "calendar_event",
-      "calendar_event_attendee"};
+      "channel",          "channel_member", "channel_webhook", "message",
+      "message_reaction", "note",           "pinned_note",     "automation",
+      "automation_run",   "calendar",       "calendar_event",  "calendar_event_attendee"};
   return std::find(std::begin(kNs), std::end(kNs), table) != std::end(kNs);
 }
 

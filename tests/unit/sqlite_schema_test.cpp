@@ -27,7 +27,8 @@ TEST_F(SqliteTest, HostileTableNames) {
   const std::string evil = "we\"ird; DROP TABLE x;\n--";
   Database db = Database::open_readwrite(path("h.db"), true);
   db.exec("CREATE TABLE x(a); CREATE TABLE \"user\"(id TEXT PRIMARY KEY);");
-  db.exec("CREATE TABLE " + quote_identifier(evil) + "(\"co\"\"l\" VARCHAR(255) NOT NULL DEFAULT 'o''k', b)");
+  db.exec("CREATE TABLE " + quote_identifier(evil) +
+          "(\"co\"\"l\" VARCHAR(255) NOT NULL DEFAULT 'o''k', b)");
   EXPECT_EQ(list_tables(db), (std::vector<std::string>{"user", evil, "x"}));
 
   std::vector<Column> cols = table_columns(db, evil);
@@ -46,8 +47,9 @@ TEST_F(SqliteTest, HostileTableNames) {
 
 TEST_F(SqliteTest, CompositePrimaryKeyPositions) {
   Database db = Database::open_readwrite(path("pk.db"), true);
-  db.exec("CREATE TABLE folder(id TEXT NOT NULL, parent_id TEXT, user_id TEXT NOT NULL,"
-          " PRIMARY KEY (user_id, id))");
+  db.exec(
+      "CREATE TABLE folder(id TEXT NOT NULL, parent_id TEXT, user_id TEXT NOT NULL,"
+      " PRIMARY KEY (user_id, id))");
   std::vector<Column> cols = table_columns(db, "folder");
   ASSERT_EQ(cols.size(), 3u);
   EXPECT_EQ(cols[0].pk, 2);
@@ -61,8 +63,9 @@ TEST_F(SqliteTest, CompositePrimaryKeyPositions) {
 
 TEST_F(SqliteTest, PeeweeTableWithoutPrimaryKey) {
   Database db = Database::open_readwrite(path("pw.db"), true);
-  db.exec("CREATE TABLE \"chat\" (\"id\" VARCHAR(255) NOT NULL, \"title\" TEXT NOT NULL);"
-          "CREATE UNIQUE INDEX \"chat_id\" ON \"chat\" (\"id\");");
+  db.exec(
+      "CREATE TABLE \"chat\" (\"id\" VARCHAR(255) NOT NULL, \"title\" TEXT NOT NULL);"
+      "CREATE UNIQUE INDEX \"chat_id\" ON \"chat\" (\"id\");");
   for (const Column& c : table_columns(db, "chat")) EXPECT_EQ(c.pk, 0) << c.name;
   std::vector<UniqueIndex> idx = unique_indexes(db, "chat");
   ASSERT_EQ(idx.size(), 1u);
@@ -76,9 +79,11 @@ TEST_F(SqliteTest, PeeweeTableWithoutPrimaryKey) {
 
 TEST_F(SqliteTest, ExpressionPartialAndConstraintIndexes) {
   Database db = Database::open_readwrite(path("u.db"), true);
-  db.exec("CREATE TABLE \"user\"(id VARCHAR NOT NULL, email VARCHAR, n INT, PRIMARY KEY (id),"
-          " CONSTRAINT uq_n UNIQUE (n, id DESC));"
-          "CREATE UNIQUE INDEX uq_user_email_lower ON \"user\" (lower(email)) WHERE email IS NOT NULL;");
+  db.exec(
+      "CREATE TABLE \"user\"(id VARCHAR NOT NULL, email VARCHAR, n INT, PRIMARY KEY (id),"
+      " CONSTRAINT uq_n UNIQUE (n, id DESC));"
+      "CREATE UNIQUE INDEX uq_user_email_lower ON \"user\" (lower(email)) WHERE email IS NOT "
+      "NULL;");
   std::vector<UniqueIndex> idx = unique_indexes(db, "user");
   ASSERT_EQ(idx.size(), 3u);
   EXPECT_EQ(idx[0].origin, "pk");
@@ -99,9 +104,10 @@ TEST_F(SqliteTest, ExpressionPartialAndConstraintIndexes) {
 
 TEST_F(SqliteTest, IntegerPrimaryKeyAndWithoutRowid) {
   Database db = Database::open_readwrite(path("r.db"), true);
-  db.exec("CREATE TABLE a(id INTEGER PRIMARY KEY, v);"
-          "CREATE TABLE b(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
-          "CREATE TABLE g(a INT, b INT GENERATED ALWAYS AS (a * 2) VIRTUAL);");
+  db.exec(
+      "CREATE TABLE a(id INTEGER PRIMARY KEY, v);"
+      "CREATE TABLE b(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+      "CREATE TABLE g(a INT, b INT GENERATED ALWAYS AS (a * 2) VIRTUAL);");
   EXPECT_TRUE(has_rowid(db, "a"));
   EXPECT_TRUE(unique_indexes(db, "a").empty());  // a rowid alias has no index
   EXPECT_FALSE(has_rowid(db, "b"));
