@@ -397,6 +397,29 @@ TEST_P(CopyTest, BadDataFailsAndLeavesConnectionUsable) {
   EXPECT_EQ(count(c, "t"), 0);
 }
 
+TEST_P(CopyTest, ErrorEarlyInALongCopy) {
+  Connection c = connect();
+  c.exec("CREATE TABLE t (id int8 NOT NULL, t text)");
+  const std::string filler(1 << 20, 'y');
+  try {
+    Transaction tx(c);
+    CopyIn copy(c, "", "t", {"id", "t"}, GetParam());
+    copy.add_null();  // refused by the server while we keep sending
+    copy.add_text("x");
+    copy.end_row();
+    for (int i = 0; i < 40; ++i) {
+      copy.add_int64(i);
+      copy.add_text(filler);
+      copy.end_row();
+    }
+    copy.finish();
+    FAIL() << "NULL accepted into a NOT NULL column";
+  } catch (const DbError& e) {
+    EXPECT_EQ(e.sqlstate(), "23502") << e.what();
+  }
+  EXPECT_EQ(count(c, "t"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, CopyTest, ::testing::Values(Format::kText, Format::kBinary),
                          [](const auto& info) {
                            return info.param == Format::kText ? "Text" : "Binary";
