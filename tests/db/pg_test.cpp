@@ -292,6 +292,19 @@ TEST(CopyText, EscapesAndDecodes) {
   EXPECT_EQ(row[3], "\\N");
 }
 
+TEST_F(PgTest, CopyOutStoppedEarlyLeavesConnectionUsable) {
+  Connection c = connect();
+  {
+    CopyOut out(c, "COPY (SELECT g, repeat('z', 1000) FROM generate_series(1, 100000) g) TO STDOUT");
+    std::string_view line;
+    ASSERT_TRUE(out.next(line));
+    EXPECT_EQ(line.substr(0, 2), "1\t");
+  }
+  EXPECT_EQ(c.exec("SELECT 42").get_int64(0, 0), 42);
+  EXPECT_THROW(CopyOut(c, "SELECT 1"), RuntimeError);
+  EXPECT_EQ(c.exec("SELECT 43").get_int64(0, 0), 43);
+}
+
 class CopyTest : public PgTest, public ::testing::WithParamInterface<Format> {};
 
 TEST_P(CopyTest, EveryEscapeRoundTrips) {
