@@ -216,6 +216,10 @@ has() {
     run -0 st --host X --conflicts
     run -0 grep -cE ' UNRESOLVED$' <<<"$output"
     [ "$output" = 2 ]
+    run -0 st --host X --client beta --conflicts --json
+    [ "$(jq -c '[(.conflicts | length), (.jobs | length), [.clients[].client]]' <<<"$output")" = '[0,0,["beta"]]' ]
+    run -0 st --host X --client acme --conflicts --limit 1 --json
+    [ "$(jq -c '[.conflicts[].row_key]' <<<"$output")" = '["[\"u1\"]"]' ]
 }
 
 @test "rls: --host X never sees host Y's tenants, even with --all-hosts" {
