@@ -68,6 +68,30 @@ every_table_filled() {
     [ "$(q "$db" "SELECT count(*) FROM chat_message WHERE created_at > 4000000000 OR content NOT LIKE '\"%\"'")" -eq 0 ]
 }
 
+@test "every JSON text is byte-identical to Python's json.dumps of itself (as SQLAlchemy writes it)" {
+    for db in "$W/a.db" "$W/p.db"; do
+        run python3 - "$db" <<'PY'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+checked = bad = 0
+for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+    for col in [r[1] for r in c.execute("SELECT * FROM pragma_table_info(?)", (t,))]:
+        q = f'SELECT "{col}" FROM "{t}" WHERE typeof("{col}") = \'text\' AND json_valid("{col}")'
+        for (v,) in c.execute(q):
+            if v[:1] not in "{[\"":
+                continue
+            checked += 1
+            if json.dumps(json.loads(v)) != v:
+                bad += 1
+                print(t, col, v[:120])
+print(checked, "checked")
+sys.exit(1 if bad or checked < 300 else 0)
+PY
+        echo "$output"
+        [ "$status" -eq 0 ]
+    done
+}
+
 @test "Open WebUI encodings: ns > 2^53, composite tag keys, 'null' and NULL, '' and 0/1 booleans" {
     for db in "$W/a.db" "$W/p.db"; do
         [ "$(q "$db" 'SELECT count(*) FROM message WHERE created_at <= 9007199254740992')" -eq 0 ]

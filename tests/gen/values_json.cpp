@@ -89,7 +89,7 @@ std::string by_name(const Cell& cell, Draw& d) {
   if (n == "params")
     return "{\"temperature\": 0.7, \"top_p\": 0.9, \"system\": " + json_string(prose(d, 8)) + "}";
   if (n == "specs")
-    return "[{\"name\": \"" + word(d) + "\", \"description\": " + json_string(prose(d, 6)) +
+    return "[{\"name\": " + json_string(word(d)) + ", \"description\": " + json_string(prose(d, 6)) +
            ", \"parameters\": {\"type\": \"object\", \"properties\": {}}}]";
   if (n == "settings")
     return "{\"ui\": {\"theme\": \"dark\", \"models\": [\"" + cell.w.ref("model", cell.k) + "\"]}}";
@@ -106,7 +106,7 @@ std::string by_name(const Cell& cell, Draw& d) {
     return d.chance(50) ? "[]"
                         : "[{\"type\": \"file\", \"id\": \"" + cell.w.ref("file", cell.k) + "\"}]";
   }
-  return "{\"" + word(d) + "\": " + json_string(words(d, 2)) + "}";
+  return "{" + json_string(word(d)) + ": " + json_string(words(d, 2)) + "}";
 }
 
 }  // namespace
