@@ -136,8 +136,7 @@ int run(int argc, char** argv) {
   header.created_at = utc_now();
   header.adhoc = !lease;
 
-  auto db = sqlite::Database::open_readonly(opt.file);
-  db.busy_timeout(opt.busy_timeout_ms);
+  auto db = sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms);
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
   auto tables = sqlite::list_tables(db);
