@@ -1,0 +1,244 @@
+#include "differ.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "ndjson/json_check.hpp"
+#include "ndjson/reader.hpp"
+#include "ndjson/writer.hpp"
+#include "target.hpp"
+
+namespace syncpipe::diff {
+
+Differ::Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const std::string& client,
+               const std::string& schema, const DiffOptions& opt)
+    : target_(target), base_(base), out_(out), client_(client), schema_(schema), opt_(opt),
+      checks_(ndjson::text_checks()) {
+  if (opt_.batch_rows == 0) opt_.batch_rows = 1;
+  base_rows_.assign(base_.tables.size(), 0);
+  for (auto& [kh, e] : base_.entries) {
+    e.seen = false;
+    ++base_rows_[e.table];
+  }
+}
+
+void Differ::run(ndjson::Reader& in) {
+  while (in.next()) {
+    auto t = in.type();
+    if (t == "row") on_row(in);
+    else if (t == "table") on_table(in);
+    else if (t == "table_end") on_table_end(in);
+    else out_.line(in.line());  // not ours: forwarded byte for byte
+  }
+  if (in_table_)
+    throw InputError(fmt::format("stdin: the stream ended inside table \"{}\" (no table_end record)", table_.name));
+}
+
+void Differ::on_table(ndjson::Reader& in) {
+  if (in_table_) in.fail(fmt::format("table record inside table \"{}\" (no table_end before it)", table_.name));
+  table_ = ndjson::parse_table(in);
+  const auto* cols = target_.columns(table_.name);
+  if (!cols)
+    throw RuntimeError(fmt::format("table {} of tenant {} is not provisioned in schema {} (re-run provisioning)",
+                                   table_.name, client_, schema_));
+  types_.clear();
+  table_.pg_types.clear();
+  for (const auto& c : table_.columns) {
+    auto it = cols->find(c.name);
+    if (it == cols->end())
+      throw RuntimeError(fmt::format("column {} of table {} of tenant {} is not provisioned in schema {} "
+                                     "(re-run provisioning)", c.name, table_.name, client_, schema_));
+    auto t = parse_pg_type(it->second);
+    if (!t)
+      throw RuntimeError(fmt::format("column {} of table {} in schema {} has type {}, which syncpipe does not map",
+                                     c.name, table_.name, schema_, it->second));
+    types_.push_back(*t);
+    table_.pg_types.emplace_back(pg_type_name(*t));
+  }
+  names_ = table_.column_names();
+  base_table_ = base_.find_table(table_.name);
+  seen_ = 0;
+  fast_insert_ = (!base_table_ || base_rows_[*base_table_] == 0) && target_.is_empty(table_.name);
+  rec_.clear();
+  ndjson::write_table(rec_, table_);
+  out_.record(rec_);
+  in_table_ = true;
+}
+
+void Differ::on_row(ndjson::Reader& in) {
+  if (!in_table_ || in.str("table") != table_.name) in.fail("row outside its table");
+  Hash128 kh = in.hash("kh");
+  Hash128 h = in.hash("h");
+  ++stats_.rows;
+  const BaseEntry* b = nullptr;
+  if (auto it = base_.entries.find(kh); it != base_.entries.end()) {
+    if (!it->second.seen) ++seen_;
+    it->second.seen = true;
+    b = &it->second;
+    if (b->src == h) {  // the hot path: nothing to do, v is never decoded
+      ++stats_.unchanged;
+      if (opt_.verify) add_candidate(in, kh, h, b, true);
+      return;
+    }
+  }
+  if (fast_insert_) {
+    Outcome o{Verdict::Insert, kh, h, {}, Row{}, std::nullopt, std::nullopt, nullptr, false};
+    in.values("v", *o.v);
+    if (o.v->size() != table_.columns.size()) in.fail("row has a different number of values than columns");
+    o.k = table_.key_of(*o.v);
+    emit(std::move(o));
+    return;
+  }
+  add_candidate(in, kh, h, b, false);
+}
+
+void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128& h, const BaseEntry* b,
+                           bool unchanged) {
+  Candidate c{kh, h, {}, std::nullopt, b, unchanged};
+  in.values("v", c.v);
+  if (c.v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
+  if (!unchanged) {
+    Row img;
+    c.image = image_hash(c.v, img);
+  }
+  batch_bytes_ += in.line().size();
+  batch_.push_back(std::move(c));
+  if (batch_.size() >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes) flush();
+}
+
+std::optional<Hash128> Differ::image_hash(const Row& v, Row& img) const {
+  img.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (to_target(v[i], types_[i], img[i], checks_)) return std::nullopt;  // sync-load quarantines it
+  for (auto k : table_.key_index)
+    if (img[k].is_null()) return std::nullopt;
+  CanonicalBuffer cb;
+  return row_hash(cb, names_, img);
+}
+
+std::optional<Row> Differ::key_image(const Row& key) const {
+  if (key.size() != table_.key_index.size()) return std::nullopt;
+  Row out(key.size());
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    if (key[i].is_null()) return std::nullopt;  // PostgreSQL keys are never NULL
+    if (to_target(key[i], types_[table_.key_index[i]], out[i], checks_)) return std::nullopt;
+  }
+  return out;
+}
+
+void Differ::flush() {
+  if (batch_.empty()) return;
+  std::vector<std::optional<Row>> keys(batch_.size()), found;
+  for (std::size_t i = 0; i < batch_.size(); ++i) keys[i] = key_image(table_.key_of(batch_[i].v));
+  target_.lookup(table_, types_, keys, found);
+  ++stats_.lookups;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    auto& c = batch_[i];
+    Outcome o;
+    o.kh = c.kh;
+    o.h = c.h;
+    o.k = table_.key_of(c.v);
+    o.base = c.base;
+    if (found[i]) o.target_h = row_hash(cb_, names_, *found[i]);
+    if (c.unchanged) {
+      if (!drifted(*c.base, o.target_h)) continue;
+      ++stats_.drift;
+      o.verdict = Verdict::UpdateUpdate;
+      o.drift = true;
+    } else {
+      o.verdict = classify({c.base, c.h, c.image, o.target_h});
+    }
+    o.v = std::move(c.v);
+    o.target = std::move(found[i]);
+    emit(std::move(o));
+  }
+  batch_.clear();
+  batch_bytes_ = 0;
+}
+
+void Differ::on_table_end(ndjson::Reader& in) {
+  if (!in_table_ || in.str("table") != table_.name) in.fail("table_end without its table record");
+  flush();
+  source_deletes();
+  out_.line(in.line());
+  in_table_ = false;
+}
+
+// Base entries of this table that no source row matched: the source deleted them.
+void Differ::source_deletes() {
+  if (!base_table_ || seen_ == base_rows_[*base_table_]) return;
+  std::vector<Hash128> khs;
+  for (const auto& [kh, e] : base_.entries) {
+    if (e.table != *base_table_ || e.seen) continue;
+    khs.push_back(kh);
+    if (khs.size() >= opt_.batch_rows) {
+      delete_batch(khs);
+      khs.clear();
+    }
+  }
+  if (!khs.empty()) delete_batch(khs);
+}
+
+void Differ::delete_batch(const std::vector<Hash128>& khs) {
+  auto keys = target_.keys_of(khs);
+  if (keys.size() != khs.size())
+    throw RuntimeError(fmt::format("tenant {}: {} base entries of table {} are missing from sync_metadata.row_state "
+                                   "(a stale local cache? rerun with --no-cache)",
+                                   client_, khs.size() - keys.size(), table_.name));
+  std::vector<std::optional<Row>> images(keys.size()), found;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].second.size() != table_.key.size())
+      throw RuntimeError(fmt::format("tenant {}: table {}: a base key has {} values, the table's key {} "
+                                     "(the key changed since the last load)",
+                                     client_, table_.name, keys[i].second.size(), table_.key.size()));
+    images[i] = key_image(keys[i].second);
+  }
+  target_.lookup(table_, types_, images, found);
+  ++stats_.lookups;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    Outcome o;
+    o.kh = keys[i].first;
+    o.k = std::move(keys[i].second);
+    o.base = &base_.entries.at(o.kh);
+    if (found[i]) o.target_h = row_hash(cb_, names_, *found[i]);
+    o.verdict = classify({o.base, std::nullopt, std::nullopt, o.target_h});
+    o.target = std::move(found[i]);
+    emit(std::move(o));
+  }
+}
+
+void Differ::emit(Outcome&& o) {
+  ++stats_.by_verdict[static_cast<int>(o.verdict)];
+  if (o.verdict == Verdict::Nothing) return;
+  rec_.clear();
+  if (is_conflict(o.verdict)) {
+    ndjson::Conflict c;
+    c.kind = verdict_name(o.verdict);
+    c.table = table_.name;
+    c.kh = o.kh;
+    c.h = o.h;
+    c.k = std::move(o.k);
+    c.v = std::move(o.v);
+    c.target = std::move(o.target);
+    if (o.base) c.base_h = o.base->src;
+    c.target_h = o.target_h;
+    c.drift = o.drift;
+    ndjson::write_conflict(rec_, c);
+  } else {
+    ndjson::Change c;
+    c.op = verdict_name(o.verdict);
+    c.table = table_.name;
+    c.kh = o.kh;
+    c.k = std::move(o.k);
+    if (o.verdict != Verdict::Delete) {
+      c.h = o.h;
+      c.v = std::move(*o.v);
+      c.has_v = true;
+    }
+    ndjson::write_change(rec_, c);
+  }
+  out_.record(rec_);
+}
+
+}  // namespace syncpipe::diff

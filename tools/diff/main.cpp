@@ -1,0 +1,132 @@
+// sync-diff: the snapshot against the last loaded state and the target,
+// written as change and conflict records (sync-diff(1), sync-protocol(7)).
+#include "cli/run_tool.hpp"
+#include "core/base_state.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "differ.hpp"
+#include "ndjson/json_out.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/reader.hpp"
+#include "ndjson/writer.hpp"
+#include "pg/connection.hpp"
+#include "target.hpp"
+
+namespace syncpipe::diff {
+
+namespace {
+
+struct Options {
+  std::string dsn, state_dir;
+  bool no_cache = false;
+  std::size_t max_record = ndjson::kDefaultMaxRecord;
+  DiffOptions diff;
+};
+
+Options parse_options(int argc, char** argv, bool& done) {
+  cxxopts::Options o("sync-diff", "Compare a snapshot stream with the tenant's base state and target; "
+                                  "write only what changed.");
+  o.add_options()
+      ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
+       cxxopts::value<std::string>())
+      ("no-cache", "neither read nor write the local cache: read the base state from PostgreSQL")
+      ("batch-rows", "keys per target lookup", cxxopts::value<std::size_t>()->default_value("2000"))
+      ("verify", "also compare every unchanged row with the target and report drift as conflicts")
+      ("max-record-bytes", "largest record accepted or written",
+       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+  cli::add_common(o);
+  auto res = cli::parse(o, argc, argv);
+  done = cli::handled_info(o, res);
+  Options opt;
+  if (done) return opt;
+  opt.dsn = cli::dsn(res);
+  opt.state_dir = res.count("state-dir") ? res["state-dir"].as<std::string>() : default_state_dir();
+  opt.no_cache = res.count("no-cache") > 0;
+  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  opt.diff.batch_rows = res["batch-rows"].as<std::size_t>();
+  opt.diff.verify = res.count("verify") > 0;
+  if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
+  if (opt.state_dir.empty()) throw UsageError("--state-dir must not be empty");
+  return opt;
+}
+
+[[noreturn]] void not_provisioned(const ndjson::Header& h) {
+  throw RuntimeError(fmt::format("tenant {} is not provisioned (run sync-snapshot --client {} --no-lease FILE | "
+                                 "sync-load --provision)",
+                                 h.client, h.client));
+}
+
+// The base state at PostgreSQL's generation: the local cache if it is
+// exactly that generation, else read from row_state (and cached).
+BaseState base_state(Target& target, const ndjson::Header& h, std::int64_t generation, const Options& opt,
+                     bool& hit) {
+  std::string path = cache_path(opt.state_dir, h.client);
+  if (!opt.no_cache) {
+    auto cached = BaseState::load(path);
+    if (cached && cached->client == h.client && cached->generation == generation) {
+      hit = true;
+      return std::move(*cached);
+    }
+    log::debug("cache {}: {}", path, cached ? fmt::format("generation {}, PostgreSQL has {}", cached->generation,
+                                                          generation) : std::string("missing or unusable"));
+  }
+  hit = false;
+  BaseState st = target.read_base();
+  st.client = h.client;
+  st.generation = generation;
+  if (!opt.no_cache) {
+    try {
+      st.save(path);
+    } catch (const Error& e) {
+      log::warn("cannot write the base-state cache (continuing without it): {}", e.what());
+    }
+  }
+  return st;
+}
+
+void report(const ndjson::Header& h, const BaseState& base, bool hit, const DiffStats& s) {
+  auto n = [&](Verdict v) { return s.by_verdict[static_cast<int>(v)]; };
+  std::uint64_t conflicts = n(Verdict::InsertInsert) + n(Verdict::UpdateUpdate) + n(Verdict::UpdateDelete) +
+                            n(Verdict::DeleteUpdate);
+  log::info("{}: {} rows, {} unchanged; {} inserts, {} updates, {} deletes, {} recorded, {} conflicts{}; "
+            "{} target lookups; base generation {} ({})",
+            h.client, s.rows, s.unchanged, n(Verdict::Insert), n(Verdict::Update), n(Verdict::Delete),
+            n(Verdict::Record), conflicts, s.drift ? fmt::format(" ({} drift)", s.drift) : std::string(),
+            s.lookups, base.generation, hit ? "cache hit" : "cache refreshed");
+}
+
+int run(int argc, char** argv) {
+  bool done = false;
+  Options opt = parse_options(argc, argv, done);
+  if (done) return exit_code::kOk;
+
+  ndjson::Reader in(0, "stdin", opt.max_record);
+  ndjson::RecordWriter out;
+  auto head = ndjson::read_head(in, &out);
+  const auto& h = head.header;
+  auto conn = pg::Connection::open(opt.dsn, "sync-diff");
+  Target target(conn, h);
+  auto reg = target.registration();
+  if (!reg) not_provisioned(h);
+  if (reg->schema != h.schema)
+    throw RuntimeError(fmt::format("tenant {} is provisioned in schema {}, but the stream says schema {}", h.client,
+                                   reg->schema, h.schema));
+  target.read_types();
+  bool hit = false;
+  BaseState base = base_state(target, h, reg->generation, opt, hit);
+
+  ndjson::JsonBuf rec;
+  ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg->generation});
+  out.record(rec);
+  Differ differ(target, base, out, h.client, h.schema, opt.diff);
+  differ.run(in);
+  out.finish();
+  report(h, base, hit, differ.stats());
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+}  // namespace syncpipe::diff
+
+int main(int argc, char** argv) { return syncpipe::cli::run_tool("sync-diff", argc, argv, syncpipe::diff::run); }

@@ -1,0 +1,65 @@
+// What sync-diff reads from PostgreSQL, all inside ONE read-only REPEATABLE
+// READ transaction so the generation, the base state and every target row
+// come from the same snapshot: the tenant's generation, the column types of
+// its schema, the base state (only when the local cache is not current),
+// and target rows for the keys that changed (sync-diff(1), DESCRIPTION).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base_state.hpp"
+#include "core/typemap.hpp"
+#include "ndjson/protocol.hpp"
+
+namespace syncpipe::pg {
+class Connection;
+class Transaction;
+}  // namespace syncpipe::pg
+
+namespace syncpipe::diff {
+
+struct Registration {
+  std::int64_t generation = 0;
+  std::string schema;  // client_deployments.schema_name
+};
+
+class Target {
+ public:
+  // Begins the transaction: READ ONLY, REPEATABLE READ, the host id for
+  // row-level security, extra_float_digits = 1 and bytea_output = hex (what
+  // from_pg_text() requires).
+  Target(pg::Connection& conn, const ndjson::Header& header);
+  ~Target();
+
+  // The tenant's row in client_deployments; nullopt if not provisioned.
+  std::optional<Registration> registration();
+  // Column name -> type of every table of the tenant's schema.
+  void read_types();
+  // The columns of `table`, nullopt if the schema has no such table.
+  const std::map<std::string, std::string>* columns(const std::string& table) const;
+  // Every row_state row of the tenant (fetched through a cursor in chunks).
+  BaseState read_base();
+  bool is_empty(const std::string& table);
+
+  // Target images for a batch of keys (images of the key columns, in key
+  // order; nullopt = cannot exist in the target, not looked up). out[i] is
+  // the target image of row i, or nullopt if the target has no such row.
+  void lookup(const ndjson::TableSchema& t, const std::vector<PgType>& types,
+              const std::vector<std::optional<Row>>& keys, std::vector<std::optional<Row>>& out);
+  // key_json of base entries, decoded: kh -> key values.
+  std::vector<std::pair<Hash128, Row>> keys_of(const std::vector<Hash128>& khs);
+
+ private:
+  pg::Connection& conn_;
+  const ndjson::Header& header_;
+  std::unique_ptr<pg::Transaction> tx_;
+  std::map<std::string, std::map<std::string, std::string>> types_;
+};
+
+}  // namespace syncpipe::diff
