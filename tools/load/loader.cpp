@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "ndjson/json_check.hpp"
@@ -28,6 +29,8 @@ class Loader {
   void ensure_batch(bool bump = true);
   void flush_table();
   void finish_batch(bool final);
+  void remember(const ndjson::Change& c, const std::optional<Hash128>& tgt, BaseStatus status);
+  void save_cache();
 
   Batch::Context ctx_;
   LoaderOptions opt_;
@@ -42,12 +45,19 @@ class Loader {
   CanonicalBuffer cb_;
   std::vector<std::string> names_;
   TextChecks checks_ = ndjson::text_checks();
+  // The local base-state cache, kept in step with what is written when it
+  // matched the stream's base generation; saved after the last commit.
+  std::optional<BaseState> cache_;
 };
 
 LoadResult Loader::run(ndjson::Reader& in) {
   if (!in.next() || in.type() != "base")
     in.fail("expected the base record of sync-diff (pipe sync-snapshot through sync-diff first)");
   generation_ = result_.base_generation = in.int64("generation");
+  if (!opt_.cache_path.empty()) {
+    cache_ = BaseState::load(opt_.cache_path);
+    if (cache_ && (cache_->client != ctx_.head->header.client || cache_->generation != generation_)) cache_.reset();
+  }
   while (in.next()) {
     auto t = in.type();
     if (t == "table") on_table(in);
@@ -61,7 +71,22 @@ LoadResult Loader::run(ndjson::Reader& in) {
   if (!batch_) ensure_batch(job_.has_value());
   finish_batch(true);
   result_.final_generation = generation_;
+  save_cache();
   return result_;
+}
+
+void Loader::remember(const ndjson::Change& c, const std::optional<Hash128>& tgt, BaseStatus status) {
+  if (cache_) cache_->put(c.kh, cache_->table_id(c.table), *c.h, tgt, status);
+}
+
+void Loader::save_cache() {
+  if (!cache_) return;
+  cache_->generation = generation_;
+  try {
+    cache_->save(opt_.cache_path);
+  } catch (const Error& e) {
+    log::warn("base-state cache not saved (the next run refreshes it from PostgreSQL): {}", e.what());
+  }
 }
 
 void Loader::ensure_batch(bool bump) {
@@ -126,6 +151,7 @@ void Loader::on_change(ndjson::Reader& in) {
   else if (c.op == "record") on_record(c);
   else if (c.op == "delete") {
     rows_.remove(c.kh, c.k);
+    if (cache_) cache_->entries.erase(c.kh);
     ++result_.counts.deleted;
   } else in.fail(fmt::format("unknown change op \"{}\"", c.op));
   result_.counts.bytes += static_cast<std::int64_t>(in.line().size());
@@ -137,21 +163,30 @@ void Loader::on_write(const ndjson::Change& c, Row& image, bool insert) {
   if (!to_image(c, image, reason)) {
     meta_.quarantine(c.table, c.kh, c.k, reason, c.v);
     meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "quarantined");
+    remember(c, std::nullopt, BaseStatus::Quarantined);
     ++result_.counts.quarantined;
     log::warn("{}: table {} key {}: quarantined: {}", ctx_.head->header.client, c.table,
               ndjson::JsonBuf().values(c.k).str(), reason);
     return;
   }
   if (insert) rows_.insert(image); else rows_.update(image);
-  meta_.state(c.table, c.kh, c.k, *c.h, row_hash(cb_, names_, image), "loaded");
+  auto tgt = row_hash(cb_, names_, image);
+  meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
+  remember(c, tgt, BaseStatus::Loaded);
   ++(insert ? result_.counts.inserted : result_.counts.updated);
 }
 
 void Loader::on_record(const ndjson::Change& c) {
   Row image;
   std::string reason;
-  if (c.has_v && to_image(c, image, reason)) meta_.state(c.table, c.kh, c.k, *c.h, row_hash(cb_, names_, image), "loaded");
-  else meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "absent");
+  if (c.has_v && to_image(c, image, reason)) {
+    auto tgt = row_hash(cb_, names_, image);
+    meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
+    remember(c, tgt, BaseStatus::Loaded);
+  } else {
+    meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "absent");
+    remember(c, std::nullopt, BaseStatus::Absent);
+  }
   ++result_.counts.recorded;
 }
 

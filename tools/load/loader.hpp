@@ -17,6 +17,7 @@ namespace syncpipe::load {
 
 struct LoaderOptions {
   std::size_t batch_bytes = std::size_t{32} << 20;
+  std::string cache_path;  // the local base-state cache to keep in step; "" for none
 };
 
 struct LoadResult {

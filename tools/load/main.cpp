@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli/run_tool.hpp"
+#include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "loader.hpp"
@@ -17,8 +18,8 @@ namespace syncpipe::load {
 namespace {
 
 struct Options {
-  std::string dsn, spool_dir, node;
-  bool provision = false, no_lz4 = false;
+  std::string dsn, spool_dir, node, state_dir;
+  bool provision = false, no_lz4 = false, no_cache = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::size_t batch_bytes = std::size_t{32} << 20;
   int idle_timeout_s = 10;
@@ -39,6 +40,9 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"))
       ("spool-dir", "where the input is spooled before writing (default $TMPDIR or /tmp)",
        cxxopts::value<std::string>()->default_value(default_spool_dir()))
+      ("state-dir", "directory of the local base-state cache kept in step with sync-diff's",
+       cxxopts::value<std::string>()->default_value(default_state_dir()))
+      ("no-cache", "do not update the local base-state cache")
       ("idle-timeout", "seconds a write transaction may sit idle before the server ends it (lease runs)",
        cxxopts::value<int>()->default_value("10"))
       ("max-record-bytes", "largest record accepted",
@@ -54,6 +58,8 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.batch_bytes = res["batch-bytes"].as<std::size_t>();
   opt.spool_dir = res["spool-dir"].as<std::string>();
   opt.idle_timeout_s = res["idle-timeout"].as<int>();
+  opt.state_dir = res["state-dir"].as<std::string>();
+  opt.no_cache = res.count("no-cache") > 0;
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
   if (opt.batch_bytes < 4096) throw UsageError("--batch-bytes must be at least 4096");
   return opt;
@@ -92,7 +98,8 @@ int load(const Options& opt) {
   ndjson::read_head(in, nullptr);
   LoadResult r;
   try {
-    r = apply_stream(in, ctx, {opt.batch_bytes});
+    std::string cache = opt.no_cache ? "" : cache_path(opt.state_dir, spool.head.header.client);
+    r = apply_stream(in, ctx, {opt.batch_bytes, cache});
   } catch (const TempFailError& e) {
     if (spool.head.lease) explain_lost_connection(opt, spool.head, e);
     throw;
