@@ -1,6 +1,10 @@
 #include "loader.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include <map>
+#include <set>
 
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -48,6 +52,9 @@ class Loader {
   // The local base-state cache, kept in step with what is written when it
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
+  // Rows and bytes per table written by this job, and which moved in this batch.
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> progress_;
+  std::set<std::string> touched_;
 };
 
 LoadResult Loader::run(ndjson::Reader& in) {
@@ -103,9 +110,15 @@ void Loader::flush_table() {
 
 void Loader::finish_batch(bool final) {
   flush_table();
+  for (const auto& t : touched_) meta_.progress(t, progress_[t].first, progress_[t].second);
+  touched_.clear();
   meta_.flush(batch_->conn(), ctx_.head->header.host, ctx_.head->header.client, *job_);
   batch_->commit(result_.counts, final);
   batch_.reset();
+  const auto& c = result_.counts;
+  if (isatty(2) && log::level() >= log::Level::Info)
+    log::info("{}: {} rows written, {} MB so far", ctx_.head->header.client,
+              c.inserted + c.updated + c.deleted + c.quarantined + c.recorded, c.bytes >> 20);
 }
 
 void Loader::on_table(ndjson::Reader& in) {
@@ -154,7 +167,12 @@ void Loader::on_change(ndjson::Reader& in) {
     if (cache_) cache_->entries.erase(c.kh);
     ++result_.counts.deleted;
   } else in.fail(fmt::format("unknown change op \"{}\"", c.op));
-  result_.counts.bytes += static_cast<std::int64_t>(in.line().size());
+  auto size = static_cast<std::int64_t>(in.line().size());
+  result_.counts.bytes += size;
+  auto& p = progress_[c.table];
+  ++p.first;
+  touched_.insert(c.table);
+  p.second += size;
 }
 
 void Loader::on_write(const ndjson::Change& c, Row& image, bool insert) {

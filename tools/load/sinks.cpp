@@ -112,6 +112,11 @@ void MetaSink::conflict(ndjson::JsonBuf& entry) {
   conflicts_.raw(entry.str());
 }
 
+void MetaSink::progress(const std::string& table, std::int64_t rows, std::int64_t bytes) {
+  open_list(progress_);
+  progress_.open().key("t").string(table).key("r").integer(rows).key("b").integer(bytes).close();
+}
+
 void MetaSink::flush(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job) {
   auto p = [&](ndjson::JsonBuf& j) {
     return std::vector<pg::Param>{pg::Param::text(host), pg::Param::text(client), pg::Param::text(close_list(j)),
@@ -148,6 +153,13 @@ void MetaSink::flush(pg::Connection& c, const std::string& host, const std::stri
         "resolved_by text, note text, source text, target text, sh text, th text) "
         "ON CONFLICT (client_id, key_hash, source_hash, target_hash) DO NOTHING",
         p(conflicts_));
+  if (!progress_.str().empty())
+    c.exec_params(
+        "INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done, bytes_done) "
+        "SELECT $4, $1, $2, x.t, x.r, x.b FROM json_to_recordset($3::json) AS x(t text, r bigint, b bigint) "
+        "ON CONFLICT (job_id, table_name) DO UPDATE SET rows_done = EXCLUDED.rows_done, "
+        "bytes_done = EXCLUDED.bytes_done, updated_at = now()",
+        p(progress_));
 }
 
 }  // namespace syncpipe::load

@@ -49,11 +49,13 @@ class MetaSink {
                   const Row& row);
   // A conflict decision (or an unresolved conflict) for conflict_log.
   void conflict(ndjson::JsonBuf& entry);
+  // Rows and bytes of one table written so far by this job (sync_progress).
+  void progress(const std::string& table, std::int64_t rows, std::int64_t bytes);
   std::size_t bytes() const { return state_.str().size() + quarantine_.str().size() + conflicts_.str().size(); }
   void flush(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job);
 
  private:
-  ndjson::JsonBuf state_, quarantine_, conflicts_;
+  ndjson::JsonBuf state_, quarantine_, conflicts_, progress_;
 };
 
 }  // namespace syncpipe::load
