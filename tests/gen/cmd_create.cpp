@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 #include "chats.hpp"
 #include "commands.hpp"
@@ -28,6 +29,24 @@ std::string read_file(const std::string& path) {
 void remove_db_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"})
     std::filesystem::remove(path + suffix);
+}
+
+// Drops the CREATE INDEX indexes (not those of PRIMARY KEY/UNIQUE constraints)
+// and returns their SQL: building them after the rows are in is much cheaper
+// than maintaining them row by row. The unique ones are rebuilt too, so a
+// duplicate would still fail the run.
+std::vector<std::string> drop_indexes(sqlite::Database& db) {
+  std::vector<std::string> sql, names;
+  sqlite::Statement st(
+      db,
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid",
+      "sqlite_master");
+  while (st.step()) {
+    names.emplace_back(st.column_text(0));
+    sql.emplace_back(st.column_text(1));
+  }
+  for (const std::string& name : names) db.exec("DROP INDEX " + sqlite::quote_identifier(name));
+  return sql;
 }
 
 std::int64_t fill_chats(sqlite::Database& db, const World& w) {
@@ -71,10 +90,12 @@ int run_create(const CreateOptions& o) {
   World w(o.shape);
   std::int64_t rows = 0;
   db.exec("BEGIN");
+  const std::vector<std::string> indexes = drop_indexes(db);
   for (const std::string& table : sqlite::list_tables(db)) {
     if (table == "chat_message") continue;  // written with its chat
     rows += table == "chat" ? fill_chats(db, w) : fill_table(db, w, table);
   }
+  for (const std::string& sql : indexes) db.exec(sql);
   db.exec("COMMIT");
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
