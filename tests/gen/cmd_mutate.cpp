@@ -1,5 +1,7 @@
 // syncpipe-gen mutate: random inserts, updates and hard deletes in one
 // transaction, as Open WebUI would make them between two sync cycles.
+// Deletes do not cascade (Open WebUI never enables foreign keys), so a deleted
+// chat may leave orphan chat_message rows, as real files do (NOTES.md §4).
 // Output, one TSV line per table and operation that happened:
 //   <table> TAB insert|update|delete TAB <rows>
 #include <fmt/format.h>

@@ -74,7 +74,7 @@ int run_writer(const std::string& db_path, double seconds) {
   std::int64_t n = read_counter(db);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   int failures = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
+  do {  // at least one transaction, however short --seconds is
     try {
       writer.commit_one(n + 1);
       ++n;
@@ -87,7 +87,7 @@ int run_writer(const std::string& db_path, double seconds) {
       if (++failures > 20) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-  }
+  } while (std::chrono::steady_clock::now() < deadline);
   std::printf("%lld\n", static_cast<long long>(n));
   return 0;
 }
