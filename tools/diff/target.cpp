@@ -161,7 +161,7 @@ std::vector<std::pair<Hash128, Row>> Target::keys_of(const std::vector<Hash128>&
   arr.close_array();
   auto r = conn_.exec_params(
       "SELECT encode(key_hash, 'hex'), key_json FROM sync_metadata.row_state WHERE client_id = $1 "
-      "AND key_hash IN (SELECT decode(x, 'hex') FROM json_array_elements_text($2::json) AS x)",
+      "AND key_hash = ANY (ARRAY(SELECT decode(x, 'hex') FROM json_array_elements_text($2::json) AS x))",
       {pg::Param::text(header_.client), pg::Param::text(arr.str())});
   std::vector<std::pair<Hash128, Row>> out;
   out.reserve(static_cast<std::size_t>(r.ntuples()));
