@@ -219,6 +219,8 @@ total_rows() {
     run -64 "$GEN" traps
     run -66 "$GEN" create --schema-sql "$W/nope.sql" --out "$W/x.db"
     [[ "$output" == "syncpipe-gen: error: $W/nope.sql: cannot read schema SQL" ]]
+    run -64 "$GEN" mutate --db "$W/a.db" --update 1 --tables chat,nope
+    [[ "$output" == *"no such rowid table: nope"* ]]
     run -66 "$GEN" traps --db "$W/nope.db"
     [ ! -e "$W/nope.db" ]
     run -0 "$GEN" create --help

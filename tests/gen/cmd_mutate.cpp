@@ -6,6 +6,7 @@
 //   <table> TAB insert|update|delete TAB <rows>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -27,9 +28,15 @@ namespace {
 using Counts = std::map<std::pair<std::string, std::string>, std::int64_t>;
 
 std::vector<std::string> eligible_tables(sqlite::Database& db, const MutateOptions& o) {
+  const std::vector<std::string> all = sqlite::list_tables(db);
+  for (const std::string& t : o.tables) {
+    if (std::find(all.begin(), all.end(), t) == all.end() || !sqlite::has_rowid(db, t)) {
+      throw UsageError(fmt::format("--tables: no such rowid table: {}", t));
+    }
+  }
   if (!o.tables.empty()) return o.tables;
   std::vector<std::string> out;
-  for (const std::string& t : sqlite::list_tables(db)) {
+  for (const std::string& t : all) {
     if (t != "alembic_version" && t != "migratehistory" && sqlite::has_rowid(db, t))
       out.push_back(t);
   }
