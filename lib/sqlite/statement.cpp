@@ -11,19 +11,19 @@ namespace syncpipe::sqlite {
 void StatementFinalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 
 Statement::Statement(Database& db, std::string_view sql, std::string context)
-    : db_(&db), context_(context.empty() ? std::string(sql) : std::move(context)) {
+    : db_(db.handle()),
+      where_(fmt::format("{}: {}", db.path(), context.empty() ? std::string(sql) : context)) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   stmt_.reset(raw);
   if (rc != SQLITE_OK) {
-    detail::throw_error(db.handle(), rc, fmt::format("{}: {}", db.path(), context_));
+    detail::throw_error(db_, rc, where_);
   }
 }
 
 void Statement::check_bind(int rc, int index) {
   if (rc == SQLITE_OK) return;
-  detail::throw_error(db_->handle(), rc,
-                      fmt::format("{}: {}: bind parameter {}", db_->path(), context_, index));
+  detail::throw_error(db_, rc, fmt::format("{}: bind parameter {}", where_, index));
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -60,9 +60,8 @@ bool Statement::step() {
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  std::string context = fmt::format("{}: {}", db_->path(), context_);
   sqlite3_reset(stmt_.get());
-  detail::throw_error(db_->handle(), rc, context);
+  detail::throw_error(db_, rc, where_);
 }
 
 void Statement::reset() { sqlite3_reset(stmt_.get()); }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+struct sqlite3;
 struct sqlite3_stmt;
 
 namespace syncpipe::sqlite {
@@ -24,7 +25,7 @@ struct StatementFinalizer {
 class Statement {
  public:
   // `context` (e.g. the table name) prefixes error messages; empty means the
-  // SQL text itself. REQUIRES: `db` outlives the statement.
+  // SQL text itself. REQUIRES: the connection outlives the statement (moving the Database is fine).
   Statement(Database& db, std::string_view sql, std::string context = {});
 
   // Values are copied by SQLite (SQLITE_TRANSIENT); the caller's buffers may
@@ -63,8 +64,8 @@ class Statement {
   void check_bind(int rc, int index);
 
   std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt_;
-  Database* db_;
-  std::string context_;
+  sqlite3* db_;        // the connection, for error messages
+  std::string where_;  // "<path>: <context>", prefixed to error messages
 };
 
 }  // namespace syncpipe::sqlite
