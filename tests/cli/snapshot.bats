@@ -405,3 +405,13 @@ concurrent_snapshots() {
 @test "consistency: every snapshot taken during concurrent writes (rollback journal) satisfies the invariant" {
     concurrent_snapshots delete
 }
+
+@test "the man page documents every option of --help" {
+    page="$BATS_TEST_DIRNAME/../../man/sync-snapshot.1.scd"
+    [ -f "$page" ]
+    opts=$("$SNAP" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+    [ -n "$opts" ]
+    for o in $opts; do
+        grep -qF -- "*$o*" "$page" || { echo "not in the page: $o" >&2; return 1; }
+    done
+}
