@@ -137,3 +137,15 @@ TEST_F(SqliteTest, StepErrorNamesFileAndContext) {
   EXPECT_THROW(Statement(db, "SELEC nonsense"), syncpipe::RuntimeError);
   EXPECT_THROW(ins.bind(7, 1), syncpipe::RuntimeError);
 }
+
+TEST_F(SqliteTest, ErrorMessagesStayOnOneLine) {
+  Database db = Database::open_readwrite(path("n.db"), true);
+  try {
+    Statement(db, "SELECT * FROM \"no\nsuch\"", "table no\nsuch");
+    FAIL() << "no exception";
+  } catch (const syncpipe::RuntimeError& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_NE(what.find("table no\\x0asuch: no such table"), std::string::npos) << what;
+  }
+}
