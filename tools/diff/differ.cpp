@@ -98,23 +98,26 @@ void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128&
   Candidate c{kh, h, {}, std::nullopt, b, unchanged};
   in.values("v", c.v);
   if (c.v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
-  if (!unchanged) {
-    Row img;
-    c.image = image_hash(c.v, img);
-  }
+  if (!unchanged) c.image = image_hash(c.v);
   batch_bytes_ += in.line().size();
   batch_.push_back(std::move(c));
   if (batch_.size() >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes) flush();
 }
 
-std::optional<Hash128> Differ::image_hash(const Row& v, Row& img) const {
-  img.resize(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (to_target(v[i], types_[i], img[i], checks_)) return std::nullopt;  // sync-load quarantines it
+// The row hash of v's target image, one column at a time (a 30 MB value is
+// not copied into a second row).
+std::optional<Hash128> Differ::image_hash(const Row& v) {
   for (auto k : table_.key_index)
-    if (img[k].is_null()) return std::nullopt;
-  CanonicalBuffer cb;
-  return row_hash(cb, names_, img);
+    if (v[k].is_null()) return std::nullopt;  // sync-load quarantines it
+  cb_.clear();
+  Value img;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (to_target(v[i], types_[i], img, checks_)) return std::nullopt;  // sync-load quarantines it
+    if (img.is_null()) continue;
+    cb_.name(names_[i]);
+    cb_.value(img);
+  }
+  return cb_.hash();
 }
 
 std::optional<Row> Differ::key_image(const Row& key) const {

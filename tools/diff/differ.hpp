@@ -26,7 +26,7 @@ class Target;
 
 struct DiffOptions {
   std::size_t batch_rows = 2000;                       // keys per target lookup
-  std::size_t batch_bytes = std::size_t{64} << 20;     // source bytes held per batch
+  std::size_t batch_bytes = std::size_t{8} << 20;      // source bytes held per batch
   bool verify = false;                                 // compare every row's target
 };
 
@@ -61,7 +61,7 @@ class Differ {
   void source_deletes();
   void delete_batch(const std::vector<Hash128>& khs);
   std::optional<Row> key_image(const Row& key) const;
-  std::optional<Hash128> image_hash(const Row& v, Row& img) const;
+  std::optional<Hash128> image_hash(const Row& v);
   // One classified row, ready to be written.
   struct Outcome {
     Verdict verdict = Verdict::Nothing;
