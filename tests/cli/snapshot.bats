@@ -280,6 +280,8 @@ expect_error() {
     run -64 "$SNAP" --no-lease "$db"
     run -64 "$SNAP" --client acme --no-lease
     run -64 "$SNAP" --client acme --no-lease --bogus "$db"
+    run -64 "$SNAP" --client acme --no-lease --max-record-bytes 0 "$db"
+    run -64 "$SNAP" --client acme --no-lease --max-record-bytes 18446744073709551615 "$db"
 }
 
 # sha256 and mtime of a file, or "absent".

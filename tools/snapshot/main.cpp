@@ -105,6 +105,8 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.no_lease = res.count("no-lease") > 0;
   opt.busy_timeout_ms = res["busy-timeout"].as<int>();
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  if (opt.max_record < 1024 || opt.max_record > (std::size_t{1} << 34))
+    throw UsageError("--max-record-bytes must be between 1024 and 17179869184");
   if (res.count("exclude-table")) opt.exclude = res["exclude-table"].as<std::vector<std::string>>();
   return opt;
 }
