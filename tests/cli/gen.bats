@@ -108,6 +108,31 @@ PY
     [ "$(q "$W/p.db" "SELECT count(*) FROM config_old WHERE typeof(created_at) = 'text'")" -eq 1 ]
 }
 
+@test "schema drift: a pre-v0.9.6 file without primary keys, a fork's extra table and columns" {
+    python3 - "$FIX/webui-schema-upgraded-from-peewee.sql" >"$W/drift.sql" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+for t in ["auth", "user", "chat", "chatidtag", "file", "function", "memory", "model", "tool"]:
+    old = f",\n\tCONSTRAINT pk_{t} PRIMARY KEY (id)\n"
+    assert old in s, t
+    s = s.replace(old, "\n")
+s += "\nCREATE TABLE fork_extra(id TEXT PRIMARY KEY, score REAL, payload BLOB, n INTEGER, misc);"
+s += "\nALTER TABLE chat_message ADD COLUMN response_id TEXT;"
+print(s)
+PY
+    "$GEN" create --schema-sql "$W/drift.sql" --out "$W/drift.db" --users 2 2>/dev/null
+    [ "$(q "$W/drift.db" "SELECT count(*) FROM pragma_table_info('chat') WHERE pk > 0")" -eq 0 ]
+    run every_table_filled "$W/drift.db"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(q "$W/drift.db" 'SELECT count(*) FROM chat')" -eq 10 ]
+    [ "$(q "$W/drift.db" "SELECT typeof(score) || typeof(payload) || typeof(n) FROM fork_extra LIMIT 1")" = realblobinteger ]
+    [ "$(q "$W/drift.db" "SELECT count(*) FROM chat_message WHERE response_id IS NOT NULL")" -gt 0 ]
+    "$GEN" traps --db "$W/drift.db" >/dev/null
+    run "$GEN" mutate --db "$W/drift.db" --seed 2 --insert 10 --update 10 --delete 5
+    [ "$status" -eq 0 ]
+}
+
 @test "determinism: the same seed gives the same .dump, another seed does not" {
     "$GEN" create --schema-sql "$FIX/webui-schema-upgraded-from-peewee.sql" --out "$W/p2.db" \
         --users 4 --chats-per-user 3 --messages-per-chat 5 --seed 11 --journal wal 2>/dev/null
