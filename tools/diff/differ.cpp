@@ -59,7 +59,7 @@ void Differ::on_table(ndjson::Reader& in) {
   names_ = table_.column_names();
   base_table_ = base_.find_table(table_.name);
   seen_ = 0;
-  fast_insert_ = (!base_table_ || base_rows_[*base_table_] == 0) && target_.is_empty(table_.name);
+  fast_insert_.reset();  // decided at the first new row, so empty tables cost no query
   rec_.clear();
   ndjson::write_table(rec_, table_);
   out_.record(rec_);
@@ -82,7 +82,9 @@ void Differ::on_row(ndjson::Reader& in) {
       return;
     }
   }
-  if (fast_insert_) {
+  if (!b && !fast_insert_)
+    fast_insert_ = (!base_table_ || base_rows_[*base_table_] == 0) && target_.is_empty(table_.name);
+  if (!b && *fast_insert_) {
     Outcome o{Verdict::Insert, kh, h, {}, Row{}, std::nullopt, std::nullopt, nullptr, false};
     in.values("v", *o.v);
     if (o.v->size() != table_.columns.size()) in.fail("row has a different number of values than columns");

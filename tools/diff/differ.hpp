@@ -90,7 +90,7 @@ class Differ {
   std::vector<std::string> names_;
   std::optional<std::uint32_t> base_table_;
   std::uint64_t seen_ = 0;
-  bool fast_insert_ = false;
+  std::optional<bool> fast_insert_;  // no base entry and an empty target: inserts only
   std::vector<Candidate> batch_;
   std::size_t batch_bytes_ = 0;
 

@@ -76,9 +76,10 @@ void add_base_rows(const pg::Result& r, BaseState& st) {
 Target::Target(pg::Connection& conn, const ndjson::Header& header) : conn_(conn), header_(header) {
   tx_ = std::make_unique<pg::Transaction>(conn_, pg::Isolation::kRepeatableRead);
   conn_.exec_sql("SET TRANSACTION READ ONLY");
-  tx_->set_local("syncpipe.host_id", header_.host);
-  tx_->set_local("extra_float_digits", "1");
-  tx_->set_local("bytea_output", "hex");
+  // Transaction-local settings in one round trip (fixed cost per tenant matters).
+  conn_.exec_params("SELECT set_config('syncpipe.host_id', $1, true), set_config('extra_float_digits', '1', true), "
+                    "set_config('bytea_output', 'hex', true)",
+                    {pg::Param::text(header_.host)});
 }
 
 Target::~Target() = default;
