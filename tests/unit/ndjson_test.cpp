@@ -354,6 +354,25 @@ TEST(Reader, CrlfLines) {
   EXPECT_FALSE(r.next());
 }
 
+TEST(Reader, OneByteWritesWithCrlf) {
+  // Every byte its own write: CR and LF land in different reads.
+  std::vector<std::string> recs;
+  for (int i = 0; i < 50; ++i) recs.push_back(R"({"t":"r","i":)" + std::to_string(i) + R"(,"s":"\r\n"})");
+  std::string lf = stream_of(recs), crlf;
+  for (char c : lf) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  PipeFeed feed(crlf, 1);
+  Reader r(feed.fd(), "bytes");
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(r.next());
+    EXPECT_EQ(r.line(), recs[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(r.str("s"), "\r\n");
+  }
+  EXPECT_FALSE(r.next());
+}
+
 TEST(Reader, MissingFinalNewline) {
   TempFd f(stream_of({R"({"t":"a"})"}, false));
   Reader r(f.fd(), "nonl");
