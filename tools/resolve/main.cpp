@@ -1,0 +1,85 @@
+// sync-resolve: decides the conflicts of a record stream by the per-table
+// strategies of a config file (sync-resolve(1), sync-protocol(7)).
+#include <cstdio>
+
+#include "cli/run_tool.hpp"
+#include "config.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "ndjson/reader.hpp"
+#include "ndjson/writer.hpp"
+#include "stream.hpp"
+
+namespace syncpipe::resolve {
+
+namespace {
+
+struct Options {
+  std::string config, check;
+  bool strict = false, print_default = false;
+  std::size_t max_record = ndjson::kDefaultMaxRecord;
+};
+
+Options parse_options(int argc, char** argv, bool& done) {
+  cxxopts::Options o("sync-resolve", "Decide the conflicts of a record stream by per-table strategies.");
+  o.add_options()
+      ("config", "the conflict resolution config (default: the built-in one, see --default-config)",
+       cxxopts::value<std::string>())
+      ("check-config", "validate this config file and exit", cxxopts::value<std::string>())
+      ("strict", "with --check-config or --config: treat warnings (unknown tables, columns, keys) as errors")
+      ("default-config", "print the built-in config and exit")
+      ("max-record-bytes", "largest record accepted or written",
+       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+  cli::add_common(o, false);
+  auto res = cli::parse(o, argc, argv);
+  done = cli::handled_info(o, res);
+  Options opt;
+  if (done) return opt;
+  if (res.count("config")) opt.config = res["config"].as<std::string>();
+  if (res.count("check-config")) opt.check = res["check-config"].as<std::string>();
+  opt.strict = res.count("strict") > 0;
+  opt.print_default = res.count("default-config") > 0;
+  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  if (!opt.check.empty() && !opt.config.empty()) throw UsageError("--check-config and --config exclude each other");
+  return opt;
+}
+
+// Loads the config (the built-in one without a path) and reports warnings;
+// under --strict a warning is an error.
+Config load(const std::string& path, bool strict) {
+  std::vector<std::string> warnings;
+  Config c = path.empty() ? parse_config(kDefaultConfigText, "(built-in config)", warnings) : load_config(path, warnings);
+  for (const auto& w : warnings) log::warn("{}", w);
+  if (strict && !warnings.empty())
+    throw InputError(fmt::format("{} ({} warning(s), --strict)", warnings.front(), warnings.size()));
+  return c;
+}
+
+int run(int argc, char** argv) {
+  bool done = false;
+  Options opt = parse_options(argc, argv, done);
+  if (done) return exit_code::kOk;
+  if (opt.print_default) {
+    std::fputs(kDefaultConfigText, stdout);
+    return exit_code::kOk;
+  }
+  if (!opt.check.empty()) {
+    Config c = load(opt.check, opt.strict);
+    log::info("{}: valid ({} table strategies, default {})", opt.check, c.tables.size(),
+              strategy_name(c.default_rule.strategy));
+    return exit_code::kOk;
+  }
+  Config cfg = load(opt.config, opt.strict);
+  ndjson::Reader in(0, "stdin", opt.max_record);
+  ndjson::RecordWriter out;
+  ResolveStats s = resolve_stream(in, out, cfg);
+  log::info("{} conflicts: {} source, {} target, {} merged, {} unresolved", s.conflicts, s.source, s.target, s.merge,
+            s.unresolved);
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+}  // namespace syncpipe::resolve
+
+int main(int argc, char** argv) { return syncpipe::cli::run_tool("sync-resolve", argc, argv, syncpipe::resolve::run); }
