@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# The data path end to end (issue 2): real tenants generated from both Open WebUI schema
+# lineages, provisioned by an admin, synced by sync_service through
+#   sync-snapshot | sync-diff | sync-resolve | sync-load
+# against the throwaway cluster of tests/lib/pgcluster.sh.
+
+bats_require_minimum_version 1.5.0
+source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+
+setup_file() {
+    [[ -n "${PGCLUSTER_DIR:-}" ]] || { echo "no cluster: run under tests/lib/pgcluster.sh run" >&2; return 1; }
+    export DB="pipe_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
+    export GEN="$B/tests/gen/syncpipe-gen" W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
+    pgcluster_migrate "$DB" >/dev/null
+    pgcluster_service_password "$DB" >/dev/null
+    export SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB"
+    export PGPASSFILE="$SERVICE_PASSFILE"  # sync_service's password; the admin uses the socket
+}
+
+teardown_file() { dropdb --if-exists --force -- "$DB"; }
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$2"; }
+provision() { snap "$1" "$2" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB"; }
+# sync CLIENT FILE [extra sync-load args] — one cycle as sync_service
+sync() {
+    local c="$1" f="$2"; shift 2
+    snap "$c" "$f" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
+        "$B/tools/resolve/sync-resolve" | "$B/tools/load/sync-load" --dsn "$SVC" "$@"
+}
+tenant() {  # tenant NAME LINEAGE_SQL
+    "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/$2" --out "$W/$1.db" --users 4 --chats-per-user 6 >/dev/null
+}
+# rows per table in SQLite vs target + quarantine
+count_mismatches() {
+    local c="$1" f="$2" t n_src n_dst n_q bad=0
+    for t in $(sqlite3 "$f" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"); do
+        n_src=$(sqlite3 "$f" "SELECT count(*) FROM \"$t\"")
+        n_dst=$(q "SELECT count(*) FROM \"$c\".\"$t\"")
+        n_q=$(q "SELECT count(*) FROM sync_metadata.quarantine WHERE client_id='$c' AND table_name='$t' AND resolved_at IS NULL")
+        if ((n_src != n_dst + n_q)); then echo "$t: sqlite $n_src, pg $n_dst + quarantined $n_q"; bad=1; fi
+    done
+    return $bad
+}
+writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = '$1'"; }
+
+@test "alembic-born tenant: full sync puts every row in the target or in quarantine" {
+    mkdir -p "$W/state"
+    tenant alembic webui-schema.sql
+    provision alembic "$W/alembic.db"
+    run sync alembic "$W/alembic.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches alembic "$W/alembic.db"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(q 'SELECT count(*) FROM alembic.chat')" -gt 0 ]
+}
+
+@test "peewee-born tenant: full sync, chat JSON byte-exact, DATETIME seconds as bigint" {
+    mkdir -p "$W/state"
+    tenant peewee webui-schema-upgraded-from-peewee.sql
+    provision peewee "$W/peewee.db"
+    run sync peewee "$W/peewee.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches peewee "$W/peewee.db"
+    [ "$status" -eq 0 ]
+    diff <(sqlite3 "$W/peewee.db" "SELECT id || '|' || chat FROM chat ORDER BY id") \
+         <(q "SELECT id || '|' || chat FROM peewee.chat ORDER BY id COLLATE \"C\"")
+    [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'peewee.chat'::regclass AND attname = 'created_at'")" = bigint ]
+    [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'peewee.chat'::regclass AND attname = 'archived'")" = boolean ]
+}
+
+@test "value traps: ns timestamps, REAL bits, 'null' vs NULL, '' vs NULL; bad values quarantined, not lost" {
+    mkdir -p "$W/state"
+    tenant traps webui-schema.sql
+    "$GEN" traps --db "$W/traps.db" >"$W/traps.tsv"
+    provision traps "$W/traps.db"
+    run sync traps "$W/traps.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches traps "$W/traps.db"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # int64 and ns timestamps exact to the last digit (quarantined rows aside)
+    quarantined=$(q "SELECT string_agg(row_key::json->>0, '|') FROM sync_metadata.quarantine WHERE client_id='traps' AND table_name='message'")
+    diff <(sqlite3 "$W/traps.db" "SELECT id || '|' || created_at FROM message ORDER BY id" | grep -vE "^(${quarantined:-none})\|") \
+         <(q "SELECT id || '|' || created_at FROM traps.message ORDER BY id COLLATE \"C\"")
+    [ "$(q "SELECT created_at FROM traps.message WHERE id = 'trap-int64-max'")" = 9223372036854775807 ]
+    [ "$(q "SELECT created_at FROM traps.message WHERE id = 'trap-int64-min'")" = -9223372036854775808 ]
+    # REAL bit-exact in double precision, infinities included
+    [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'traps.memory'::regclass AND attname = 'score'")" = "double precision" ]
+    [ "$(q "SELECT score::text FROM traps.memory WHERE id = 'trap-real-0.1'")" = 0.1 ]
+    [ "$(q "SELECT score::text FROM traps.memory WHERE id = 'trap-real-1e300'")" = 1e+300 ]
+    [ "$(q "SELECT score::text FROM traps.memory WHERE id = 'trap-real-subnormal'")" = 5e-324 ]
+    [ "$(q "SELECT score::text FROM traps.memory WHERE id = 'trap-real-inf'")" = Infinity ]
+    [ "$(q "SELECT score::text FROM traps.memory WHERE id = 'trap-real-neg-inf'")" = -Infinity ]
+    # '' and NULL stay distinct; a VARCHAR(255) overflow is kept whole
+    [ "$(q "SELECT path = '' FROM traps.memory WHERE id = 'trap-empty-string'")" = t ]
+    [ "$(q "SELECT path IS NULL FROM traps.memory WHERE id = 'trap-sql-null'")" = t ]
+    [ "$(q "SELECT length(username) FROM traps.\"user\" WHERE id = 'trap-varchar-overflow'")" = \
+      "$(sqlite3 "$W/traps.db" "SELECT length(username) FROM \"user\" WHERE id = 'trap-varchar-overflow'")" ]
+    # a NUL byte and invalid UTF-8 are quarantined with their reason, never lost
+    [ "$(q "SELECT reason FROM sync_metadata.quarantine WHERE client_id='traps' AND row_key::json->>0 = 'trap-text-nul'")" = 'column "content": NUL byte in text' ]
+    [ "$(q "SELECT reason FROM sync_metadata.quarantine WHERE client_id='traps' AND row_key::json->>0 = 'trap-text-invalid-utf8'")" = 'column "content": text is not valid UTF-8' ]
+    [ "$(sqlite3 "$W/traps.db" "SELECT count(*) FROM \"user\" WHERE info = 'null'")" = \
+      "$(q "SELECT count(*) FROM traps.\"user\" WHERE info::text = 'null'")" ]
+    [ "$(sqlite3 "$W/traps.db" "SELECT count(*) FROM \"user\" WHERE info IS NULL")" = \
+      "$(q "SELECT count(*) FROM traps.\"user\" WHERE info IS NULL")" ]
+    # the quarantine names table, key and reason
+    [ "$(q "SELECT count(*) FROM sync_metadata.quarantine WHERE client_id='traps' AND reason <> '' AND row_key <> ''")" -gt 0 ]
+}
+
+@test "incremental: inserts, updates and hard deletes converge; deletes archived; no change writes nothing" {
+    mkdir -p "$W/state"
+    tenant inc webui-schema.sql
+    provision inc "$W/inc.db"
+    sync inc "$W/inc.db"
+    "$GEN" mutate --db "$W/inc.db" --seed 3 --insert 20 --update 30 --delete 12 >/dev/null
+    run sync inc "$W/inc.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches inc "$W/inc.db"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id='inc'")" -ge 1 ]
+    before=$(writes inc)
+    run sync inc "$W/inc.db"
+    [ "$status" -eq 0 ]
+    sleep 0.6  # statistics are flushed asynchronously
+    q "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true
+    [ "$(writes inc)" = "$before" ]
+}
+
+@test "replaying the same change stream twice changes nothing the second time" {
+    mkdir -p "$W/state"
+    tenant rep webui-schema.sql
+    provision rep "$W/rep.db"
+    snap rep "$W/rep.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/rep.ndjson"
+    "$B/tools/load/sync-load" --dsn "$SVC" <"$W/rep.ndjson"
+    n=$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id='rep'")
+    gen=$(q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id='rep'")
+    run env "$B/tools/load/sync-load" --dsn "$SVC" <"$W/rep.ndjson"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"already applied"* ]]
+    [ "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id='rep'")" = "$n" ]
+    [ "$(q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id='rep'")" = "$gen" ]
+}
+
+@test "a truncated or corrupted stream writes nothing and names the problem" {
+    mkdir -p "$W/state"
+    tenant trunc webui-schema.sql
+    provision trunc "$W/trunc.db"
+    snap trunc "$W/trunc.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/full.ndjson"
+    head -n 20 "$W/full.ndjson" >"$W/cut.ndjson"
+    run env "$B/tools/load/sync-load" --dsn "$SVC" <"$W/cut.ndjson"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"truncated"* ]]
+    sed '5s/"/*/' "$W/full.ndjson" >"$W/bad.ndjson"
+    run env "$B/tools/load/sync-load" --dsn "$SVC" <"$W/bad.ndjson"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *":5:"* ]]
+    [ "$(q "SELECT count(*) FROM trunc.chat")" = 0 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id='trunc'")" = 0 ]
+}
+
+@test "kill -9 of sync-load mid-load leaves whole batches only; the next run converges" {
+    mkdir -p "$W/state"
+    "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/kill.db" --users 10 --chats-per-user 40 >/dev/null
+    provision kill "$W/kill.db"
+    snap kill "$W/kill.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/kill.ndjson"
+    "$B/tools/load/sync-load" --dsn "$SVC" --batch-bytes 65536 <"$W/kill.ndjson" &
+    pid=$!
+    for _ in $(seq 200); do
+        [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id='kill'")" -gt 0 ] && break
+        sleep 0.02
+    done
+    kill -9 "$pid" || true
+    wait "$pid" || true
+    # every chat in the target has its base state (same transaction), and vice versa
+    [ "$(q "SELECT count(*) FROM kill.chat")" = "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id='kill' AND table_name='chat'")" ]
+    run sync kill "$W/kill.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches kill "$W/kill.db"
+    [ "$status" -eq 0 ]
+}
+
+@test "hostile table and column names are quoted, synced, never executed" {
+    mkdir -p "$W/state"
+    sqlite3 "$W/hostile.db" "CREATE TABLE \"x\"\"; DROP TABLE y; --\" (\"id\" TEXT PRIMARY KEY, \"a;b\" TEXT, \"new
+line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); CREATE TABLE \"group\" (id TEXT PRIMARY KEY); INSERT INTO \"group\" VALUES ('g');"
+    provision hostile "$W/hostile.db"
+    run sync hostile "$W/hostile.db"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT \"a;b\" FROM hostile.\"x\"\"; DROP TABLE y; --\"")" = v ]
+    [ "$(q "SELECT id FROM hostile.\"group\"")" = g ]
+}
+
+@test "names longer than 63 bytes are refused before anything is written" {
+    long=$(printf 'c%.0s' {1..70})
+    sqlite3 "$W/long.db" "CREATE TABLE t (id TEXT PRIMARY KEY, $long TEXT)"
+    run bash -c "'$B/tools/snapshot/sync-snapshot' --client longt --no-lease '$W/long.db' | '$B/tools/load/sync-load' --provision --dsn 'dbname=$DB'"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"63 bytes"* ]]
+    [ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'longt'")" = 0 ]
+}
+
+@test "a 30 MB chat passes every stage with bounded memory" {
+    mkdir -p "$W/state"
+    tenant big webui-schema.sql
+    "$GEN" big --db "$W/big.db" --bytes 31457280 >/dev/null
+    provision big "$W/big.db"
+    run sync big "$W/big.db"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT max(octet_length(chat::text)) FROM big.chat")" -ge 31457280 ]
+}
+
+@test "a node's local cache is used only at PostgreSQL's generation: two nodes alternate and converge" {
+    mkdir -p "$W/na" "$W/nb"
+    tenant two webui-schema.sql
+    provision two "$W/two.db"
+    node() {  # node STATE_DIR
+        snap two "$W/two.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$1" |
+            "$B/tools/resolve/sync-resolve" | "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$1"
+    }
+    node "$W/na"
+    "$GEN" mutate --db "$W/two.db" --seed 11 --insert 5 --update 5 --delete 5 >/dev/null
+    node "$W/nb"                       # node b: no cache yet, refreshed from PostgreSQL
+    "$GEN" mutate --db "$W/two.db" --seed 12 --insert 5 --update 5 --delete 5 >/dev/null
+    run node "$W/na"                   # node a: its cache is a generation behind
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"cache refreshed"* ]]
+    run count_mismatches two "$W/two.db"
+    [ "$status" -eq 0 ]
+    run node "$W/na"                   # now in step: a hit, and nothing to do
+    [[ "$output" == *"cache hit"* ]]
+    [[ "$output" == *"0 inserted, 0 updated, 0 deleted"* ]]
+}
+
+@test "a concurrent writer on the SQLite file never breaks a cross-table invariant in PostgreSQL" {
+    for mode in wal delete; do
+        mkdir -p "$W/state"
+        "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/cw-$mode.db" \
+            --users 2 --journal "$mode" >/dev/null
+        provision "cw$mode" "$W/cw-$mode.db"
+        "$GEN" writer --db "$W/cw-$mode.db" --seconds 4 >/dev/null &
+        writer=$!
+        for _ in 1 2 3 4 5 6; do
+            sync "cw$mode" "$W/cw-$mode.db" 2>/dev/null
+            chats=$(q "SELECT count(*) FROM cw$mode.chat WHERE id LIKE 'w-%'")
+            msgs=$(q "SELECT count(*) FROM cw$mode.chat_message WHERE id LIKE 'w-%'")
+            counter=$(q "SELECT coalesce((SELECT value::text FROM cw$mode.config WHERE key = 'syncpipe.test.counter'), '0')")
+            echo "$mode: chats=$chats messages=$msgs counter=$counter"
+            [ "$chats" = "$msgs" ]
+            [ "$chats" = "$counter" ]
+            sleep 0.5
+        done
+        [ "$counter" -gt 0 ]  # the syncs really ran while the writer wrote
+        wait "$writer"
+    done
+}
