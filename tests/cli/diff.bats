@@ -271,6 +271,36 @@ conflict:update_update tag ["home","u1"] drift' ]
     [ "$output" = 'record flag [2]' ]
 }
 
+@test "target lookups by every key kind: rowid, REAL, BLOB, integer and composite keys find their rows" {
+    sqlite3 "$SRC" <<'SQL'
+CREATE TABLE nokey (a TEXT, b INTEGER);
+CREATE TABLE r (k REAL PRIMARY KEY, v TEXT);
+CREATE TABLE bl (k BLOB PRIMARY KEY, v TEXT);
+CREATE TABLE "we""ird" (k1 INTEGER NOT NULL, k2 TEXT NOT NULL, v TEXT, PRIMARY KEY (k1, k2));
+INSERT INTO nokey VALUES ('x', 1), ('y', 2);
+INSERT INTO r VALUES (0.1, 'a'), (-1e300, 'b');
+INSERT INTO bl VALUES (X'00ff10', 'a'), (X'', 'b');
+INSERT INTO "we""ird" VALUES (-9223372036854775808, 'tab	"quote"
+newline', 'a');
+SQL
+    snap | "$LOAD" --provision >/dev/null
+    sync_once
+    src "UPDATE nokey SET a = 'X' WHERE b = 1; UPDATE r SET v = 'A' WHERE k = 0.1; UPDATE bl SET v = 'A';
+         UPDATE \"we\"\"ird\" SET v = 'A';"
+    run -0 diff_ops
+    [ "$output" = 'update bl [{"blob":""}]
+update bl [{"blob":"AP8Q"}]
+update nokey [1]
+update r [0.1]
+update we"ird [-9223372036854775808,"tab\t\"quote\"\nnewline"]' ]
+    sync_once
+    src "DELETE FROM r; DELETE FROM bl WHERE v = 'A' AND length(k) = 0;"
+    run -0 diff_ops
+    [ "$output" = 'delete bl [{"blob":""}]
+delete r [-1e+300]
+delete r [0.1]' ]
+}
+
 @test "round trip: snapshot | diff | load | snapshot | diff finds nothing, in small batches too" {
     make_tenant
     for i in $(seq 1 30); do src "INSERT INTO note (id, body, n) VALUES ('r$i', 'row $i', $i)"; done
