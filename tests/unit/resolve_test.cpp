@@ -538,3 +538,53 @@ TEST(ResolveStream, RefusesMalformedConflicts) {
   other.replace(other.find("\"chat\""), 6, "\"tag\"");
   expect_fail(other, "before its table record");
 }
+
+// --- settlements (sync-resolve --settle, applied on the next run) -------------------------
+
+TEST(ResolveSettle, TheSettlementOverridesTheStrategy) {
+  auto t = chat_table();
+  auto c = conflict("update_update", row("S", 1), row("T", 2));
+  c.settled = Settlement{"source", {}, "alice", 42};
+  Outcome o = apply_settlement(t, c);
+  EXPECT_EQ(o.resolution, Resolution::Source);
+  EXPECT_EQ(o.note, "settled by alice (conflict_log id 42): source taken");
+  EXPECT_EQ(change_for(c, o).op, "update");
+  c.settled->take = "target";
+  EXPECT_EQ(apply_settlement(t, c).resolution, Resolution::Target);
+  c.settled->take = "value";
+  c.settled->v = row("Given", 3);
+  o = apply_settlement(t, c);
+  ASSERT_EQ(o.resolution, Resolution::Merge);
+  auto ch = change_for(c, o);
+  EXPECT_EQ(ch.op, "update");
+  EXPECT_EQ(ch.v, row("Given", 3));
+  EXPECT_EQ(ch.h, H(2));
+  // A value for a deleted source still gets a hash: all zeros, "no source row".
+  auto d = conflict("delete_update", std::nullopt, row("T", 2));
+  d.settled = Settlement{"value", row("Given", 3), "", std::nullopt};
+  EXPECT_EQ(change_for(d, apply_settlement(t, d)).h, Hash128{});
+  // A row of the wrong width, or an unknown settlement, is not applied.
+  c.settled->v = {T("c1")};
+  o = apply_settlement(t, c);
+  EXPECT_EQ(o.resolution, Resolution::Unresolved);
+  EXPECT_NE(o.note.find("has 1 values, table chat has 5 columns"), std::string::npos) << o.note;
+  c.settled->take = "both";
+  EXPECT_EQ(apply_settlement(t, c).resolution, Resolution::Unresolved);
+}
+
+TEST(ResolveSettle, ASettledConflictRecordGivesASettledDecision) {
+  std::vector<std::string> warnings;
+  Config cfg = parse_config(R"({"conflict_resolution":{"default_strategy":"manual"}})", "cfg", warnings);
+  Row s = row("S", 1), g = row("T", 2);
+  auto lines = head_lines();
+  std::string line = conflict_line("update_update", "c1", &s, &g);
+  line.pop_back();
+  lines.push_back(line + R"(,"settled":"target","settled_by":"alice","settled_id":7})");
+  FilterRun r = run_filter(lines, cfg);
+  ASSERT_EQ(r.out.size(), 6u);
+  EXPECT_NE(r.out[3].find(R"("strategy":"settled","resolution":"target","resolved_by":"alice","note":"settled by alice (conflict_log id 7): target taken")"),
+            std::string::npos)
+      << r.out[3];
+  EXPECT_NE(r.out[4].find(R"("op":"record")"), std::string::npos) << r.out[4];
+  EXPECT_EQ(r.stats.unresolved, 0u);
+}

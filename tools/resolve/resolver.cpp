@@ -139,6 +139,21 @@ Outcome decide(const ndjson::TableSchema& t, const TableRule& rule, const Confli
   throw RuntimeError("unknown strategy");
 }
 
+Outcome apply_settlement(const ndjson::TableSchema& t, const Conflict& c) {
+  const Settlement& s = *c.settled;
+  std::string who = fmt::format("settled by {}{}", s.by.empty() ? "an operator" : s.by,
+                                s.id ? fmt::format(" (conflict_log id {})", *s.id) : "");
+  if (s.take == "source") return {Resolution::Source, who + ": source taken", {}};
+  if (s.take == "target") return {Resolution::Target, who + ": target taken", {}};
+  if (s.take == "value" && s.v.size() == t.columns.size()) return {Resolution::Merge, who + ": value given", s.v};
+  if (s.take == "value")
+    return {Resolution::Unresolved,
+            fmt::format("{}: the value has {} values, table {} has {} columns; not applied", who, s.v.size(), t.name,
+                        t.columns.size()),
+            {}};
+  return {Resolution::Unresolved, fmt::format("{}: unknown settlement \"{}\"; not applied", who, s.take), {}};
+}
+
 ndjson::Change change_for(const Conflict& c, const Outcome& o) {
   ndjson::Change ch;
   ch.table = c.table;
@@ -147,7 +162,7 @@ ndjson::Change change_for(const Conflict& c, const Outcome& o) {
   bool source = o.resolution == Resolution::Source;
   if (o.resolution == Resolution::Merge) {
     ch.op = "update";
-    ch.h = c.h;
+    ch.h = c.h ? *c.h : Hash128{};
     ch.v = o.merged;
     ch.has_v = true;
   } else if (source && !c.source) {  // delete_update, the source's delete wins

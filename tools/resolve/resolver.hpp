@@ -11,8 +11,8 @@
 // source as it is now was dealt with", so the next run sees S = B and does
 // not raise the conflict again. h = 32 zeros (delete_update, target kept)
 // means "the source has no row": the base remembers the target's row under
-// a source that deleted it. A merge writes the merged row (op update) with
-// h = S for the same reason.
+// a source that deleted it. A merge (or a settled value) writes its row (op
+// update) with h = S for the same reason (all zeros when the source has no row).
 #pragma once
 
 #include <optional>
@@ -26,6 +26,15 @@
 
 namespace syncpipe::resolve {
 
+// An operator's settlement of a conflict (sync-resolve --settle), carried on
+// the conflict record by the stage that found it in conflict_log.
+struct Settlement {
+  std::string take;  // source | target | value
+  Row v;             // take == "value": the row to write
+  std::string by;    // who settled it
+  std::optional<std::int64_t> id;  // conflict_log id
+};
+
 struct Conflict {
   std::string kind;             // insert_insert | update_update | update_delete | delete_update
   std::string table;
@@ -33,6 +42,7 @@ struct Conflict {
   std::optional<Hash128> h;     // the source row's hash (none for delete_update)
   Row k;
   std::optional<Row> source, target;
+  std::optional<Settlement> settled;
 };
 
 enum class Resolution { Source, Target, Merge, Unresolved };
@@ -58,6 +68,11 @@ Row merge_rows(const ndjson::TableSchema& t, const TableRule& rule, const Confli
                std::vector<std::string>& notes);
 
 Outcome decide(const ndjson::TableSchema& t, const TableRule& rule, const Conflict& c);
+
+// The outcome of a settled conflict: the side taken, or the given row as a
+// merge. A row of the wrong width leaves the conflict unresolved.
+// REQUIRES: c.settled.
+Outcome apply_settlement(const ndjson::TableSchema& t, const Conflict& c);
 
 // The change that applies a decision. REQUIRES: o.resolution != Unresolved.
 ndjson::Change change_for(const Conflict& c, const Outcome& o);

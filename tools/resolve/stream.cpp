@@ -24,7 +24,9 @@ class StreamResolver {
   void on_table();
   void on_conflict();
   Conflict parse_conflict(const ndjson::TableSchema*& t);
-  void write_decision(const Conflict& c, const ndjson::TableSchema& t, Strategy s, const Outcome& o);
+  void parse_settlement(Conflict& c);
+  void write_decision(const Conflict& c, const ndjson::TableSchema& t, std::string_view strategy,
+                      std::string_view by, const Outcome& o);
   void count(Resolution r);
 
   ndjson::Reader& in_;
@@ -61,7 +63,7 @@ void StreamResolver::on_table() {
 
 Conflict StreamResolver::parse_conflict(const ndjson::TableSchema*& t) {
   auto ch = ndjson::parse_change(in_);
-  Conflict c{ch.op, ch.table, ch.kh, ch.h, std::move(ch.k), std::nullopt, std::nullopt};
+  Conflict c{ch.op, ch.table, ch.kh, ch.h, std::move(ch.k), std::nullopt, std::nullopt, std::nullopt};
   if (c.kind != "insert_insert" && c.kind != "update_update" && c.kind != "update_delete" && c.kind != "delete_update")
     in_.fail(fmt::format("unknown conflict kind \"{}\"", c.kind));
   auto it = tables_.find(c.table);
@@ -79,10 +81,25 @@ Conflict StreamResolver::parse_conflict(const ndjson::TableSchema*& t) {
     if (*row && (*row)->size() != t->columns.size())
       in_.fail(fmt::format("conflict row has {} values, table \"{}\" has {} columns", (*row)->size(), t->name,
                            t->columns.size()));
+  parse_settlement(c);
   return c;
 }
 
-void StreamResolver::write_decision(const Conflict& c, const ndjson::TableSchema& t, Strategy s, const Outcome& o) {
+// "settled", "settled_v", "settled_by", "settled_id": an operator's
+// settlement found in conflict_log for exactly this conflict.
+void StreamResolver::parse_settlement(Conflict& c) {
+  auto take = in_.opt_str("settled");
+  if (!take) return;
+  Settlement s;
+  s.take = *take;
+  in_.values("settled_v", s.v);
+  s.by = in_.opt_str("settled_by").value_or("");
+  s.id = in_.opt_int64("settled_id");
+  c.settled = std::move(s);
+}
+
+void StreamResolver::write_decision(const Conflict& c, const ndjson::TableSchema& t, std::string_view strategy,
+                                    std::string_view by, const Outcome& o) {
   const auto& names = names_[t.name];
   rec_.clear();
   rec_.open().key("t").string("decision").key("table").string(c.table).key("kh").string(c.kh.hex());
@@ -90,8 +107,8 @@ void StreamResolver::write_decision(const Conflict& c, const ndjson::TableSchema
   if (c.h) rec_.string(c.h->hex()); else rec_.null();
   rec_.key("target_h");
   if (c.target) rec_.string(row_hash(cb_, names, *c.target).hex()); else rec_.null();
-  rec_.key("k").values(c.k).key("kind").string(c.kind).key("strategy").string(strategy_name(s));
-  rec_.key("resolution").string(resolution_name(o.resolution)).key("resolved_by").string("sync-resolve");
+  rec_.key("k").values(c.k).key("kind").string(c.kind).key("strategy").string(strategy);
+  rec_.key("resolution").string(resolution_name(o.resolution)).key("resolved_by").string(by);
   rec_.key("note").string(o.note);
   if (cfg_.include_snapshot) {
     rec_.key("source");
@@ -117,11 +134,14 @@ void StreamResolver::on_conflict() {
   const ndjson::TableSchema* t = nullptr;
   Conflict c = parse_conflict(t);
   const TableRule& rule = cfg_.rule_for(c.table);
-  Outcome o = decide(*t, rule, c);
+  Outcome o = c.settled ? apply_settlement(*t, c) : decide(*t, rule, c);
   count(o.resolution);
   // With the log disabled, resolved conflicts leave no decision record;
-  // unresolved ones always do (they must be listed and settled).
-  if (cfg_.log_enabled || o.resolution == Resolution::Unresolved) write_decision(c, *t, rule.strategy, o);
+  // unresolved and settled ones always do (conflict_log must show them).
+  if (c.settled)
+    write_decision(c, *t, "settled", c.settled->by.empty() ? "operator" : c.settled->by, o);
+  else if (cfg_.log_enabled || o.resolution == Resolution::Unresolved)
+    write_decision(c, *t, strategy_name(rule.strategy), "sync-resolve", o);
   if (o.resolution == Resolution::Unresolved) return;
   rec_.clear();
   ndjson::write_change(rec_, change_for(c, o));
