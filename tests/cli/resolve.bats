@@ -2,15 +2,40 @@
 # sync-resolve over hand-written conflict streams (sealed with the test aid stream-seal, which appends
 # the trailer), config validation, and the man page against --help.
 #
-#   SYNCPIPE_BUILD=/path/to/build bats tests/cli/resolve.bats
+# The --list/--settle tests need a real PostgreSQL (they fail, not skip, without one):
+#
+#   SYNCPIPE_BUILD=/path/to/build tests/lib/pgcluster.sh run bats tests/cli/resolve.bats
 
 bats_require_minimum_version 1.5.0
+
+source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
     export RESOLVE="${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD to the meson build dir}/tools/resolve/sync-resolve"
     export SEAL="$SYNCPIPE_BUILD/tools/resolve/stream-seal"
     [[ -x "$RESOLVE" && -x "$SEAL" ]] || { echo "not built: $RESOLVE / $SEAL" >&2; return 1; }
     export REPO="$BATS_TEST_DIRNAME/../.."
+    if [[ -n "${PGCLUSTER_DIR:-}" && -n "${PGPORT:-}" ]]; then
+        export DB="resolvetest_$$_$RANDOM"
+        pgcluster_migrate "$DB"
+        pgcluster_service_password "$DB"
+    fi
+}
+
+teardown_file() {
+    if [[ -n "${DB:-}" ]]; then dropdb --if-exists --force -- "$DB"; fi
+}
+
+need_cluster() {
+    [[ -n "${DB:-}" ]] || { echo "no cluster: run under tests/lib/pgcluster.sh run" >&2; return 1; }
+}
+
+# admin SQL as the superuser over the socket.
+admin() { printf '%s\n' "$1" | psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -f -; }
+
+# sync-resolve as sync_service over TCP with the passfile (never a password in argv).
+svc() {
+    PGPASSFILE="$SERVICE_PASSFILE" "$RESOLVE" --dsn "host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service" "$@"
 }
 
 HEADER='{"t":"header","v":1,"client":"acme","host":"h1","schema":"acme","source":"/srv/acme/webui.db","stream_id":"s1","adhoc":true,"created_at":"2026-11-25T09:00:00Z"}'
@@ -197,4 +222,84 @@ JSON
     for o in $opts; do
         grep -qF -- "*$o" "$page" || { echo "not in the man page: $o"; return 1; }
     done
+}
+
+# --- settling manual conflicts against a real PostgreSQL -------------------------------------------------
+
+# Host R1, tenant acme: one unresolved manual conflict, one resolved; host R2 has one of its own.
+conflict_rows() {
+    admin "
+    INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, row_key, key_hash, conflict_type,
+        resolution_strategy, resolution, resolved_by, note, source_hash, target_hash, resolved_at)
+    VALUES ('R1', 'acme', 'config', '[\"ui\"]', '$KH4', 'update_update', 'manual', 'unresolved', 'sync-resolve',
+            'Configuration changes require review', '$SH', 'bbbb$BATS_TEST_NUMBER', NULL),
+           ('R1', 'acme', 'user', '[\"u1\"]', '$KH2', 'update_update', 'newest_wins', 'source', 'sync-resolve',
+            'source newer by updated_at', '$SH', 'cccc$BATS_TEST_NUMBER', now()),
+           ('R2', 'beta', 'config', '[\"ui\"]', '$KH4', 'update_update', 'manual', 'unresolved', 'sync-resolve',
+            'other host', '$SH', 'dddd$BATS_TEST_NUMBER', NULL)
+    RETURNING id" | tr '\n' ' '
+}
+
+@test "--list shows the host's unresolved conflicts; --settle records the decision once" {
+    need_cluster
+    read -r open closed other <<<"$(conflict_rows)"
+    run --separate-stderr svc --list --host R1 --client acme --json
+    [ "$status" -eq 0 ]
+    [ "$(wc -l <<<"$output")" -eq 1 ]
+    [ "$(jq -c '[.id, .client, .table, .key, .kind, .strategy, .settled]' <<<"$output")" = \
+      "[$open,\"acme\",\"config\",\"[\\\"ui\\\"]\",\"update_update\",\"manual\",null]" ]
+    run --separate-stderr svc --list --host R1
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *ID*DETECTED*CLIENT*TABLE* ]]
+    [[ "$output" == *"Configuration changes require review"* && "$output" != *"other host"* ]]
+
+    run --separate-stderr svc --settle "$open" --take target --host R1
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"conflict $open (acme table config key [\"ui\"]) settled: target"* ]]
+    [ "$(admin "SELECT settled_value, resolved_at IS NULL FROM sync_metadata.conflict_log WHERE id = $open")" = \
+      '{"settled":"target","settled_by":"sync_service"}|t' ]
+    run --separate-stderr svc --list --host R1 --json
+    [ "$(jq -c .settled <<<"$output")" = '{"settled":"target","settled_by":"sync_service"}' ]
+    # A resolved conflict, another host's conflict (row-level security) and an unknown id are refused.
+    run --separate-stderr svc --settle "$closed" --take source --host R1
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"conflict $closed is already resolved"* ]]
+    run --separate-stderr svc --settle "$other" --take source --host R1
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"no conflict $other visible for host R1"* ]]
+    [ "$(admin "SELECT settled_value IS NULL FROM sync_metadata.conflict_log WHERE id = $other")" = t ]
+}
+
+@test "--settle --value stores a row of protocol values; bad settle command lines exit 64" {
+    need_cluster
+    read -r open closed other <<<"$(conflict_rows)"
+    run --separate-stderr svc --settle "$open" --value '["ui", "{\"x\": 2}", 9, {"real":"inf"}]' --host R1
+    [ "$status" -eq 0 ]
+    [ "$(admin "SELECT settled_value FROM sync_metadata.conflict_log WHERE id = $open")" = \
+      '{"settled":"value","settled_v":["ui","{\"x\": 2}",9,{"real":"inf"}],"settled_by":"sync_service"}' ]
+    run svc --settle "$open" --value '["ui", [1]]' --host R1
+    [ "$status" -eq 64 ]
+    run svc --settle "$open" --value '{"x":1}' --host R1
+    [ "$status" -eq 64 ]
+    run svc --settle "$open" --take both --host R1
+    [ "$status" -eq 64 ]
+    run svc --settle "$open" --take source --value '[]' --host R1
+    [ "$status" -eq 64 ]
+    run svc --take source
+    [ "$status" -eq 64 ]
+}
+
+@test "the next run: a conflict carrying the settled_value is decided as settled, over the strategy" {
+    need_cluster
+    read -r open closed other <<<"$(conflict_rows)"
+    svc --settle "$open" --take source --host R1 2>/dev/null
+    settled=$(admin "SELECT settled_value FROM sync_metadata.conflict_log WHERE id = $open")
+    # What the stage that finds the settlement does: splice its members into the conflict record.
+    conflict="{\"t\":\"conflict\",\"kind\":\"update_update\",\"table\":\"config\",\"kh\":\"$KH4\",\"h\":\"$SH\",\"k\":[\"ui\"],\"v\":[\"ui\",\"{}\",2],\"target\":[\"ui\",\"{\\\"x\\\":1}\",3],\"settled_id\":$open,${settled#\{}"
+    printf '%s\n' "$HEADER" "$CONFIG_TABLE" "$conflict" | "$SEAL" | "$RESOLVE" -q >"$BATS_TEST_TMPDIR/out"
+    d=$(records "$BATS_TEST_TMPDIR/out" decision)
+    [ "$(jq -c '[.strategy, .resolution, .resolved_by, .note]' <<<"$d")" = \
+      "[\"settled\",\"source\",\"sync_service\",\"settled by sync_service (conflict_log id $open): source taken\"]" ]
+    c=$(records "$BATS_TEST_TMPDIR/out" change)
+    [ "$(jq -c '[.op, .v]' <<<"$c")" = '["update",["ui","{}",2]]' ]
 }

@@ -1,6 +1,10 @@
 // sync-resolve: decides the conflicts of a record stream by the per-table
 // strategies of a config file (sync-resolve(1), sync-protocol(7)).
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "cli/run_tool.hpp"
 #include "config.hpp"
@@ -8,6 +12,7 @@
 #include "core/log.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
+#include "settle.hpp"
 #include "stream.hpp"
 
 namespace syncpipe::resolve {
@@ -18,7 +23,40 @@ struct Options {
   std::string config, check;
   bool strict = false, print_default = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
+  bool list = false;
+  std::optional<std::int64_t> settle;
+  std::string take, value;
+  AdminOptions admin;
 };
+
+std::string default_host() {
+  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+void admin_options(const cxxopts::ParseResult& res, Options& opt) {
+  opt.list = res.count("list") > 0;
+  if (res.count("settle")) opt.settle = res["settle"].as<std::int64_t>();
+  if (res.count("take")) opt.take = res["take"].as<std::string>();
+  if (res.count("value")) opt.value = res["value"].as<std::string>();
+  opt.admin.dsn = cli::dsn(res);
+  opt.admin.host = res.count("host") ? res["host"].as<std::string>() : default_host();
+  if (res.count("client")) opt.admin.client = res["client"].as<std::string>();
+  opt.admin.json = res.count("json") > 0;
+  if (opt.list && opt.settle) throw UsageError("--list and --settle exclude each other");
+  if (opt.settle) {
+    if (!opt.value.empty() && !opt.take.empty()) throw UsageError("--take and --value exclude each other");
+    if (!opt.value.empty()) opt.take = "value";
+    else if (opt.take != "source" && opt.take != "target")
+      throw UsageError("--settle needs --take source|target or --value JSON");
+  } else if (!opt.take.empty() || !opt.value.empty()) {
+    throw UsageError("--take and --value go with --settle ID");
+  }
+  if ((opt.list || opt.settle) && opt.admin.host.empty())
+    throw UsageError("the host id is empty (--host, $SYNCPIPE_HOST or hostname)");
+}
 
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-resolve", "Decide the conflicts of a record stream by per-table strategies.");
@@ -30,7 +68,18 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("default-config", "print the built-in config and exit")
       ("max-record-bytes", "largest record accepted or written",
        cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
-  cli::add_common(o, false);
+  o.add_options("Settling manual conflicts (sync_metadata.conflict_log)")
+      ("list", "list the unresolved conflicts and exit")
+      ("client", "with --list: only this tenant", cxxopts::value<std::string>())
+      ("json", "with --list: one JSON object per line")
+      ("settle", "record an operator's decision for conflict ID; the next sync run applies it",
+       cxxopts::value<std::int64_t>(), "ID")
+      ("take", "with --settle: keep the source or the target row (source|target)", cxxopts::value<std::string>())
+      ("value", "with --settle: write this row instead (a JSON array of values in column order)",
+       cxxopts::value<std::string>())
+      ("host", "host id for row-level security (default: $SYNCPIPE_HOST, else the hostname)",
+       cxxopts::value<std::string>());
+  cli::add_common(o, true);
   auto res = cli::parse(o, argc, argv);
   done = cli::handled_info(o, res);
   Options opt;
@@ -41,6 +90,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.print_default = res.count("default-config") > 0;
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
   if (!opt.check.empty() && !opt.config.empty()) throw UsageError("--check-config and --config exclude each other");
+  admin_options(res, opt);
   return opt;
 }
 
@@ -59,6 +109,14 @@ int run(int argc, char** argv) {
   bool done = false;
   Options opt = parse_options(argc, argv, done);
   if (done) return exit_code::kOk;
+  if (opt.list) {
+    list_conflicts(opt.admin);
+    return exit_code::kOk;
+  }
+  if (opt.settle) {
+    settle_conflict(opt.admin, *opt.settle, opt.take, opt.value);
+    return exit_code::kOk;
+  }
   if (opt.print_default) {
     std::fputs(kDefaultConfigText, stdout);
     return exit_code::kOk;
