@@ -70,7 +70,7 @@ gate() {
 # The libpq environment of a node: what syncpipe-cycle and its psql see under systemd.
 node_env() {
     env PGHOST=127.0.0.1 PGPORT="$PGPORT" PGDATABASE="$DB" PGUSER=sync_service PGPASSFILE="$SERVICE_PASSFILE" \
-        PGSERVICE= PGSERVICEFILE=/nonexistent "$@"
+        "$@"
 }
 
 lease_row() { # lease_row CLUSTER — holder|epoch|valid
@@ -250,11 +250,12 @@ t" ]
     admin "UPDATE sync_metadata.hosts SET last_heartbeat = NULL WHERE host_id = 'G9'"
     # the frozen load, as sync-load fences: row lock, then idle in transaction (SIGSTOPped) with a
     # transaction-local idle_in_transaction_session_timeout below the TTL
-    setsid bash -c '{ printf "%s\n" "BEGIN;" "SET LOCAL idle_in_transaction_session_timeout = 2500;" \
+    setsid bash -c 'echo $$ >"$0"; { printf "%s\n" "BEGIN;" "SET LOCAL idle_in_transaction_session_timeout = 2500;" \
         "SELECT 1 FROM sync_metadata.leader_election WHERE cluster_id = '"'G9'"' FOR SHARE;"; sleep 20; } |
-        psql -X -q -d "$DB" >/dev/null 2>&1' &
-    BG_PIDS="$!"
+        psql -X -q -d "$DB" >/dev/null 2>&1' "$BATS_TEST_TMPDIR/frozen.pid" 3>&- &
+    disown
     sleep 0.7
+    BG_PIDS="$(cat "$BATS_TEST_TMPDIR/frozen.pid")"
     local t0=$SECONDS
     run --separate-stderr gate G9 node-b --lock-timeout-ms 300
     [ "$status" -eq 10 ]
@@ -278,7 +279,9 @@ t" ]
             PGPASSFILE="$SERVICE_PASSFILE" "$LEASE" gate --dsn "$DSN" --cluster RACE --node "$1" --ttl 0.15 \
                 >>"$dir/$1.out" 2>>"$dir/$1.err" || rc=$?
             echo "$rc" >>"$dir/$1.rc"
-            sleep "0.0$((RANDOM % 10))"
+            # a winner mostly pauses past its TTL, so the next gates race for an expired lease;
+            # sometimes it comes back in time and renews
+            if ((rc == 0 && RANDOM % 4 != 0)); then sleep 0.2; else sleep "0.0$((RANDOM % 6))"; fi
         done
     }
     local pids=()
@@ -339,10 +342,210 @@ for line in open(f"{d}/history").read().splitlines():
         else:
             assert holder == prev[1] and acq == prev[2] and exp >= prev[3], (prev, cur)
     prev = cur
-assert len(windows) >= 30 and changes >= 20, f"too few takeovers to mean anything: {len(windows)} epochs, {changes} holder changes"
+assert len(windows) >= 50 and changes >= 25, f"too few takeovers to mean anything: {len(windows)} epochs, {changes} holder changes"
 print(f"{total} gates, {len(wins)} successes, {len(windows)} epochs, {changes} holder changes, no overlap")
 PY
     echo "$output"
     [ "$status" -eq 0 ]
     echo "# race: $output" >&3
+}
+
+# wait_for SECONDS CMD... — poll CMD every 0.1 s until it succeeds; fails after SECONDS.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+holds() { [[ "$(lease_row "$1")" == "$2|"*"|true" ]]; }
+
+db_clock() { admin "SELECT extract(epoch FROM clock_timestamp())"; }
+
+@test "failover: kill node-a's timer loop; node-b's next cycle takes over within TTL + interval (measured)" {
+    local ttl=3 interval=1 log="$BATS_TEST_TMPDIR/cycles.log"
+    make_stubs # only its bin dir with sync-lease is used: the cluster has no tenant
+    # a node's timer: syncpipe-cycle, pause, again (the cluster has no tenant: a cycle is the gate)
+    start_node() { # start_node NODE — sets NODE_PID (not in $(...): the loop would hold its pipe)
+        rm -f "$BATS_TEST_TMPDIR/$1.pid"
+        node_env SYNCPIPE_BINDIR="$STUB_DIR/bin" SYNCPIPE_TTL="$ttl" setsid bash -c \
+            'echo $$ >"$4.tmp" && mv "$4.tmp" "$4"; while :; do "$0" F1 "$1"; echo "$1 exit $?"; sleep "$3"; done >>"$2" 2>&1' \
+            "$CYCLE" "$1" "$log" "$interval" "$BATS_TEST_TMPDIR/$1.pid" </dev/null 3>&- &
+        disown
+        wait_for 5 test -s "$BATS_TEST_TMPDIR/$1.pid"
+        NODE_PID="$(cat "$BATS_TEST_TMPDIR/$1.pid")" # a session leader: its pid is its process group
+        BG_PIDS="${BG_PIDS:-} $NODE_PID"
+    }
+    start_node node-a
+    local pid_a="$NODE_PID"
+    wait_for 10 holds F1 node-a
+    start_node node-b
+    sleep 2.5
+    holds F1 node-a
+    grep -q 'F1/node-b: standby' "$log"
+    grep -q 'node-b exit 10' "$log"
+    grep -q 'F1/node-a: leader; no enabled tenant' "$log"
+    local epoch_a
+    epoch_a="$(lease_row F1 | cut -d'|' -f2)"
+
+    kill -KILL -- "-$pid_a" # node-a dies (its whole process group: loop, cycle, gate)
+    local killed
+    killed="$(db_clock)"
+    wait_for $((ttl + interval + 10)) holds F1 node-b
+    local took failover
+    took="$(admin "SELECT extract(epoch FROM acquired_at) FROM sync_metadata.leader_election WHERE cluster_id = 'F1'")"
+    failover="$(awk -v a="$took" -v k="$killed" 'BEGIN { printf "%.2f", a - k }')"
+    echo "# failover: node-b took over ${failover} s after node-a was killed (bound: TTL $ttl s + interval $interval s = $((ttl + interval)) s, + 1 s for a cycle's own run time)" >&3
+    awk -v f="$failover" -v b="$((ttl + interval + 1))" 'BEGIN { exit !(f > 0 && f <= b) }'
+    [ "$(lease_row F1 | cut -d'|' -f2)" = $((epoch_a + 1)) ]
+
+    # node-a restarts while node-b holds the lease: it becomes standby
+    run node_env SYNCPIPE_BINDIR="$STUB_DIR/bin" SYNCPIPE_TTL="$ttl" "$CYCLE" F1 node-a
+    [ "$status" -eq 10 ]
+    [[ "$output" == *"F1/node-a: standby"* ]]
+    holds F1 node-b
+}
+
+# A bin dir with the real sync-lease and sync-snapshot and stand-ins for the later stages, which
+# record what they were given: sync-load keeps its whole input as load-CLIENT.ndjson and exits
+# with $STUB_LOAD_EXIT_CLIENT (default 0) after $STUB_LOAD_SLEEP seconds.
+make_stubs() {
+    export STUB_DIR="$BATS_TEST_TMPDIR/stub"
+    mkdir -p "$STUB_DIR/bin"
+    ln -s "$LEASE" "$STUB_DIR/bin/sync-lease"
+    ln -s "$SNAPSHOT" "$STUB_DIR/bin/sync-snapshot"
+    printf '#!/usr/bin/env bash\nexec cat\n' >"$STUB_DIR/bin/sync-diff"
+    printf '#!/usr/bin/env bash\nprintf "%%s\\n" "$*" >>"$STUB_DIR/resolve.args"\nexec cat\n' >"$STUB_DIR/bin/sync-resolve"
+    cat >"$STUB_DIR/bin/sync-load" <<'STUB'
+#!/usr/bin/env bash
+f="$STUB_DIR/load.$$"
+cat >"$f"
+client="$(sed -n '2s/.*"client":"\([^"]*\)".*/\1/p' "$f")"
+mv "$f" "$STUB_DIR/load-$client.ndjson"
+sleep "${STUB_LOAD_SLEEP:-0}"
+code="STUB_LOAD_EXIT_$client"
+exit "${!code:-0}"
+STUB
+    chmod +x "$STUB_DIR/bin/"*
+}
+
+cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub stages
+    node_env SYNCPIPE_BINDIR="$STUB_DIR/bin" "${@:3}" "$CYCLE" "$1" "$2"
+}
+
+@test "syncpipe-cycle: the leader runs every enabled tenant of its host with the lease first in the stream" {
+    make_stubs
+    local src="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$src"
+    for t in a1 a3 z1; do
+        sqlite3 "$src/$t.db" "CREATE TABLE chat (id TEXT PRIMARY KEY, title TEXT); INSERT INTO chat VALUES ('c1', '$t');"
+    done
+    admin "
+    INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name, source_path, sync_enabled, archived_at)
+    VALUES ('a1', 'CY', 's_a1', '$src/a1.db', true, NULL),
+           ('a2', 'CY', 's_a2', '$src/missing.db', true, NULL),
+           ('a3', 'CY', 's_a3', '$src/a3.db', true, NULL),
+           ('a4', 'CY', 's_a4', '$src/a1.db', false, NULL),
+           ('a5', 'CY', 's_a5', '$src/a1.db', false, now()),
+           ('z1', 'CZ', 's_z1', '$src/z1.db', true, NULL);"
+    run cycle CY node-a SYNCPIPE_RESOLVE_CONFIG=/etc/syncpipe/resolve.conf
+    echo "$output"
+    [ "$status" -eq 66 ] # a2's source is missing; the others still ran
+    [[ "$output" == *"tenant a1: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
+    [[ "$output" == *"tenant a2: cannot read $src/missing.db; skipped"* ]]
+    [[ "$output" == *"tenant a3: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
+    [ "$(cd "$STUB_DIR" && ls load-*.ndjson | tr '\n' ' ')" = "load-a1.ndjson load-a3.ndjson " ]
+    local epoch t
+    epoch="$(lease_row CY | cut -d'|' -f2)"
+    for t in a1 a3; do
+        run -0 head -n2 "$STUB_DIR/load-$t.ndjson"
+        [[ "${lines[0]}" == "{\"t\":\"lease\",\"cluster\":\"CY\",\"holder\":\"node-a\",\"epoch\":$epoch,"* ]]
+        [[ "${lines[1]}" == "{\"t\":\"header\",\"v\":1,\"client\":\"$t\",\"host\":\"CY\",\"schema\":\"s_$t\",\"source\":\"$src/$t.db\","*'"adhoc":false'* ]]
+        tail -n1 "$STUB_DIR/load-$t.ndjson" | grep -q '^{"t":"trailer"'
+    done
+    [ "$(sort -u "$STUB_DIR/resolve.args")" = "--config /etc/syncpipe/resolve.conf" ]
+
+    # the standby runs nothing
+    rm -f "$STUB_DIR"/load-*
+    run cycle CY node-b
+    [ "$status" -eq 10 ]
+    [[ "$output" == *"CY/node-b: standby"* ]]
+    [ -z "$(ls "$STUB_DIR" | grep '^load-')" ]
+
+    # fenced: the cycle stops at once and later tenants do not run
+    run cycle CY node-a STUB_LOAD_EXIT_a1=11
+    [ "$status" -eq 11 ]
+    [[ "$output" == *"tenant a1: exit 11 (snapshot 0, diff 0, resolve 0, load 11)"* ]]
+    [[ "$output" == *"fenced: this node no longer holds the lease"* ]]
+    [ ! -e "$STUB_DIR/load-a3.ndjson" ]
+
+    # manual conflicts left (2) still count as a finished cycle; a failing stage is reported by pipefail
+    admin "UPDATE sync_metadata.client_deployments SET source_path = '$src/a3.db' WHERE client_id = 'a2'"
+    run cycle CY node-a STUB_LOAD_EXIT_a1=2
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"tenant a1: exit 2 "* ]]
+    run cycle CY node-a STUB_LOAD_EXIT_a2=1
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"tenant a2: exit 1 (snapshot 0, diff 0, resolve 0, load 1)"* ]]
+    [[ "$output" == *"tenant a3: exit 0 "* ]]
+}
+
+@test "syncpipe-cycle: a cycle longer than the TTL keeps its lease (background renewal keeps the epoch)" {
+    make_stubs
+    local src="$BATS_TEST_TMPDIR/long.db"
+    sqlite3 "$src" "CREATE TABLE chat (id TEXT PRIMARY KEY); INSERT INTO chat VALUES ('c1');"
+    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name, source_path)
+           VALUES ('long1', 'CL', 's_long1', '$src')"
+    cycle CL node-a SYNCPIPE_TTL=1.5 SYNCPIPE_RENEW_SECONDS=0.4 STUB_LOAD_SLEEP=4 >"$BATS_TEST_TMPDIR/long.log" 2>&1 3>&- &
+    local pid=$!
+    sleep 2.5 # beyond the TTL of the first gate
+    run gate CL node-b --ttl 1.5
+    local standby=$status
+    wait "$pid"
+    cat "$BATS_TEST_TMPDIR/long.log"
+    [ "$standby" -eq 10 ]
+    ! grep -q 'renewal exited' "$BATS_TEST_TMPDIR/long.log"
+    [ "$(lease_row CL)" = "node-a|1|true" ]
+    run -0 admin "SELECT count(*) > 3 FROM public.lease_history WHERE cluster_id = 'CL' AND holder = 'node-a' AND epoch = 1"
+    [ "$output" = t ]
+}
+
+@test "usage: bad or missing arguments exit 64; an unreachable server exits 75; nothing on stdout" {
+    run --separate-stderr "$LEASE"
+    [ "$status" -eq 64 ]
+    run --separate-stderr "$LEASE" frobnicate
+    [ "$status" -eq 64 ]
+    [[ "$stderr" == *"unknown subcommand 'frobnicate'"* ]]
+    run --separate-stderr lease gate --node n
+    [ "$status" -eq 64 ]
+    [[ "$stderr" == *"--cluster is required"* ]]
+    run --separate-stderr lease gate --cluster c --node ''
+    [ "$status" -eq 64 ]
+    run --separate-stderr lease gate --cluster c --node n --ttl 0
+    [ "$status" -eq 64 ]
+    run --separate-stderr lease gate --cluster c --node n --lock-timeout-ms 0
+    [ "$status" -eq 64 ]
+    run --separate-stderr lease show
+    [ "$status" -eq 64 ]
+    run --separate-stderr "$LEASE" gate --cluster c --node n --dsn "host=127.0.0.1 port=1 dbname=x user=sync_service connect_timeout=2"
+    [ "$status" -eq 75 ]
+    [ -z "$output" ]
+    run -64 --separate-stderr "$CYCLE" onlyone
+}
+
+@test "man page: sync-lease(1) documents every option of every subcommand's --help and every exit code" {
+    local page="$BATS_TEST_DIRNAME/../../man/sync-lease.1.scd" sub opt code
+    [ -f "$page" ]
+    for sub in gate release show; do
+        run -0 "$LEASE" "$sub" --help
+        for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$output" | sort -u); do
+            grep -qF -- "*$opt*" "$page" || { echo "sync-lease $sub: $opt is not in the man page" >&2; return 1; }
+        done
+    done
+    for code in $(sed -n 's/.*inline constexpr int k[A-Za-z]* = \([0-9]*\);.*/\1/p' \
+        "$BATS_TEST_DIRNAME/../../lib/core/exit_codes.hpp"); do
+        grep -qxE "\\|[[:space:]]+$code" "$page" || { echo "exit code $code is not in the man page" >&2; return 1; }
+    done
 }
