@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# The sync_service password never shows in argv, the environment, logs or error messages of any
+# tool: it lives in a passfile (PGPASSFILE), and connection errors are scrubbed.
+
+bats_require_minimum_version 1.5.0
+source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+
+setup_file() {
+    [[ -n "${PGCLUSTER_DIR:-}" ]] || { echo "no cluster: run under tests/lib/pgcluster.sh run" >&2; return 1; }
+    export DB="sec_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
+    export W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
+    pgcluster_migrate "$DB" >/dev/null
+    pgcluster_service_password "$DB" >/dev/null
+    export PGPASSFILE="$SERVICE_PASSFILE" SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB"
+    "$B/tests/gen/syncpipe-gen" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/s.db" --users 2 >/dev/null
+    "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null
+}
+
+teardown_file() { dropdb --if-exists --force -- "$DB"; }
+
+# The password, read where needed: exported, it would sit in every child's environment.
+password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
+
+@test "the password is long enough for the greps below to mean something" {
+    local PW
+    PW=$(password)
+    [ "${#PW}" -ge 8 ]
+}
+
+@test "no password in argv or environ of any running stage, nor in their output" {
+    (
+        "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" |
+            "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W" |
+            "$B/tools/resolve/sync-resolve" |
+            SYNCPIPE_TEST_STOP_AT=fence "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W"
+    ) >"$W/out" 2>"$W/err" &
+    runner=$!
+    pid=""
+    for _ in $(seq 100); do  # sync-load stops itself inside its first transaction
+        pid=$(pgrep -f "tools/load/sync-load --dsn" | head -n1)
+        [[ -n "$pid" ]] && grep -q '^State:.*T' "/proc/$pid/status" 2>/dev/null && break
+        sleep 0.05
+    done
+    [ -n "$pid" ]
+    local PW
+    PW=$(password)
+    for p in $(pgrep -f "$B/tools/") $pid; do
+        run grep -caF -- "$PW" "/proc/$p/cmdline" "/proc/$p/environ"
+        [[ "$output" != *":1"* ]]
+    done
+    kill -CONT "$pid"
+    wait "$runner"
+    run grep -cF -- "$PW" "$W/out" "$W/err"
+    [[ "$output" != *":1"* ]]
+    [ "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM sync_metadata.sync_jobs WHERE status = 'success'")" -ge 1 ]
+}
+
+@test "a password written into --dsn is not repeated in the connection error" {
+    run bash -c "'$B/tools/snapshot/sync-snapshot' --client sec --no-lease '$W/s.db' 2>/dev/null | '$B/tools/diff/sync-diff' --dsn 'host=127.0.0.1 port=$PGPORT user=nobody password=Wr0ngSecretXyz dbname=$DB' 2>&1"
+    [ "$status" -eq 75 ]
+    [[ "$output" != *Wr0ngSecretXyz* ]]
+    run bash -c "'$B/tools/status/sync-status' --dsn 'host=127.0.0.1 port=$PGPORT user=nobody password=Wr0ngSecretXyz dbname=$DB' 2>&1"
+    [ "$status" -ne 0 ]
+    [[ "$output" != *Wr0ngSecretXyz* ]]
+    [[ "$output" == *"sync-status:"* ]]
+}
