@@ -303,3 +303,67 @@ conflict_rows() {
     c=$(records "$BATS_TEST_TMPDIR/out" change)
     [ "$(jq -c '[.op, .v]' <<<"$c")" = '["update",["ui","{}",2]]' ]
 }
+
+# --- end to end: real conflicts between a SQLite file and its PostgreSQL copy ------------------------------
+
+# A tiny tenant: chat (merge), config (manual), user (newest_wins), tag (default newest_wins, no updated_at).
+e2e_tenant() {
+    sqlite3 "$1" <<'SQL'
+CREATE TABLE chat (id TEXT PRIMARY KEY, title TEXT, chat JSON, meta JSON, updated_at BIGINT);
+CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT, updated_at BIGINT);
+CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, updated_at BIGINT);
+CREATE TABLE tag (id TEXT PRIMARY KEY, name TEXT);
+INSERT INTO chat VALUES ('c1', 'Base', '{"history":{"messages":{"m1":{"id":"m1","childrenIds":[]}},"currentId":"m1"},"messages":[{"id":"m1"}]}', '{"tags":["a"]}', 1700000000);
+INSERT INTO config VALUES ('ui', '{"theme":"light"}', 1700000000);
+INSERT INTO "user" VALUES ('u1', 'Ann', 1700000000), ('u2', 'Bob', 1700000000);
+INSERT INTO tag VALUES ('t1', 'one'), ('t2', 'two');
+SQL
+}
+
+e2e_sync() {
+    "$SYNCPIPE_BUILD/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$2" |
+        PGPASSFILE="$SERVICE_PASSFILE" "$SYNCPIPE_BUILD/tools/diff/sync-diff" --dsn "$SVC_DSN" --state-dir "$BATS_FILE_TMPDIR/state" |
+        "$RESOLVE" | PGPASSFILE="$SERVICE_PASSFILE" "$SYNCPIPE_BUILD/tools/load/sync-load" --dsn "$SVC_DSN"
+}
+
+@test "end to end: merge keeps both chats' messages, manual keeps the target and exits 2, others sync; reruns log nothing new" {
+    need_cluster
+    export SVC_DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service" SYNCPIPE_HOST=h1
+    f="$BATS_TEST_TMPDIR/e2e.db"
+    e2e_tenant "$f"
+    "$SYNCPIPE_BUILD/tools/snapshot/sync-snapshot" --client e2e --no-lease "$f" |
+        "$SYNCPIPE_BUILD/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null
+    e2e_sync e2e "$f" 2>/dev/null
+    # Both sides change: SQLite gains m2 (older), PostgreSQL gains m3 (newer); config edited on both;
+    # user u1 newer in SQLite (seconds) than in PostgreSQL (nanoseconds); u2 and t1 change in SQLite only.
+    sqlite3 "$f" "UPDATE chat SET title = 'Source', updated_at = 1700000100,
+        chat = '{\"history\":{\"messages\":{\"m1\":{\"id\":\"m1\",\"childrenIds\":[\"m2\"]},\"m2\":{\"id\":\"m2\",\"parentId\":\"m1\"}},\"currentId\":\"m2\"},\"messages\":[{\"id\":\"m1\"},{\"id\":\"m2\"}]}'
+        WHERE id = 'c1';
+      UPDATE config SET value = '{\"theme\":\"dark\"}', updated_at = 1700000100;
+      UPDATE \"user\" SET name = 'Ann (sqlite)', updated_at = 1700000300 WHERE id = 'u1';
+      UPDATE \"user\" SET name = 'Bob 2', updated_at = 1700000300 WHERE id = 'u2';
+      UPDATE tag SET name = 'ONE' WHERE id = 't1';"
+    admin "UPDATE e2e.chat SET title = 'Target', updated_at = 1700000200000000000,
+        chat = '{\"history\":{\"messages\":{\"m1\":{\"id\":\"m1\",\"childrenIds\":[\"m3\"]},\"m3\":{\"id\":\"m3\",\"parentId\":\"m1\"}},\"currentId\":\"m3\"},\"messages\":[{\"id\":\"m1\"},{\"id\":\"m3\"}]}'
+        WHERE id = 'c1';
+      UPDATE e2e.config SET value = '{\"theme\":\"blue\"}', updated_at = 1700000200;
+      UPDATE e2e.\"user\" SET name = 'Ann (pg)', updated_at = 1700000200000000000 WHERE id = 'u1';"
+    run e2e_sync e2e "$f"
+    [ "$status" -eq 2 ]  # the manual config conflict
+    chat=$(admin "SELECT chat FROM e2e.chat WHERE id = 'c1'")
+    [ "$(jq -c '.history.messages | keys' <<<"$chat")" = '["m1","m2","m3"]' ]
+    [ "$(jq -c '[.messages[].id]' <<<"$chat")" = '["m1","m3","m2"]' ]
+    [ "$(admin "SELECT title FROM e2e.chat WHERE id = 'c1'")" = Target ]
+    [ "$(admin "SELECT value FROM e2e.config WHERE key = 'ui'")" = '{"theme":"blue"}' ]  # manual: target kept
+    [ "$(admin "SELECT name FROM e2e.\"user\" ORDER BY id" | tr '\n' ,)" = 'Ann (sqlite),Bob 2,' ]
+    [ "$(admin "SELECT name FROM e2e.tag WHERE id = 't1'")" = ONE ]
+    [ "$(admin "SELECT table_name, resolution_strategy, resolution, resolved_at IS NULL
+                FROM sync_metadata.conflict_log WHERE client_id = 'e2e' ORDER BY table_name" | tr '\n' ' ')" = \
+      'chat|merge|merge|f config|manual|unresolved|t user|newest_wins|source|f ' ]
+    # Rerun: the merged chat and the user are settled in the base state; only the manual conflict is
+    # raised again, and it is not logged twice.
+    run e2e_sync e2e "$f"
+    [ "$status" -eq 2 ]
+    [ "$(admin "SELECT count(*) FROM sync_metadata.conflict_log WHERE client_id = 'e2e'")" -eq 3 ]
+    [ "$(jq -c '.history.messages | keys' <<<"$(admin "SELECT chat FROM e2e.chat WHERE id = 'c1'")")" = '["m1","m2","m3"]' ]
+}
