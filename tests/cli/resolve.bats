@@ -321,6 +321,7 @@ SQL
 }
 
 e2e_sync() {
+    mkdir -p "$BATS_FILE_TMPDIR/state"
     "$SYNCPIPE_BUILD/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$2" |
         PGPASSFILE="$SERVICE_PASSFILE" "$SYNCPIPE_BUILD/tools/diff/sync-diff" --dsn "$SVC_DSN" --state-dir "$BATS_FILE_TMPDIR/state" |
         "$RESOLVE" | PGPASSFILE="$SERVICE_PASSFILE" "$SYNCPIPE_BUILD/tools/load/sync-load" --dsn "$SVC_DSN"
