@@ -549,3 +549,37 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
         grep -qxE "\\|[[:space:]]+$code" "$page" || { echo "exit code $code is not in the man page" >&2; return 1; }
     done
 }
+
+@test "syncpipe-cycle with the real stages: node-a loads, hands over, node-b goes on from PostgreSQL's state" {
+    local bin="$BATS_TEST_TMPDIR/bin" src="$BATS_TEST_TMPDIR/e2e.db" t
+    mkdir -p "$bin" "$BATS_TEST_TMPDIR/state-a" "$BATS_TEST_TMPDIR/state-b"
+    for t in lease snapshot diff resolve load; do
+        [[ -x "$SYNCPIPE_BUILD/tools/$t/sync-$t" ]] || { echo "not built: sync-$t" >&2; return 1; }
+        ln -s "$SYNCPIPE_BUILD/tools/$t/sync-$t" "$bin/"
+    done
+    sqlite3 "$src" "CREATE TABLE \"user\" (id TEXT PRIMARY KEY, name TEXT, updated_at INTEGER);
+                    INSERT INTO \"user\" VALUES ('u1', 'Ann', 1), ('u2', 'Bo', 2);"
+    # provisioning is an admin act (superuser over the socket); it registers the tenant for host E2E
+    "$SNAPSHOT" --client e2e --no-lease --host E2E "$src" 2>/dev/null |
+        "$SYNCPIPE_BUILD/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null
+    node() { # node NAME — one cycle of that node, with its own state directory
+        node_env SYNCPIPE_BINDIR="$bin" STATE_DIRECTORY="$BATS_TEST_TMPDIR/state-${1#node-}" "$CYCLE" E2E "$1"
+    }
+    run node node-a
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"tenant e2e: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
+    run -10 node node-b
+    sqlite3 "$src" "INSERT INTO \"user\" VALUES ('u3', 'Cy', 3); UPDATE \"user\" SET name = 'Anna', updated_at = 4 WHERE id = 'u1';"
+    run -0 lease release --cluster E2E --node node-a # planned handover
+    run node node-b
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"tenant e2e: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
+    run -10 node node-a
+    run -0 admin "SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM e2e.\"user\""
+    [ "$output" = "u1:Anna,u2:Bo,u3:Cy" ]
+    run -0 admin "SELECT string_agg(node_name || ':' || epoch || ':' || status, ',' ORDER BY job_id)
+                    FROM sync_metadata.sync_jobs WHERE client_id = 'e2e'"
+    [ "$output" = "node-a:1:success,node-b:2:success" ]
+}
