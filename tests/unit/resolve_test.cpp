@@ -83,6 +83,13 @@ TEST(ResolveTimestamp, UnitsAreReadFromTheMagnitude) {
   EXPECT_FALSE(instant_ns(Value::null()));
   EXPECT_FALSE(instant_ns(Value::blob("x")));
   EXPECT_FALSE(instant_ns(T("yesterday")));
+  // The boundaries: 1e11 is still seconds (year 5138), just above is milliseconds (1973).
+  EXPECT_EQ(*instant_ns(I(100000000000)), 1e20L);
+  EXPECT_EQ(*instant_ns(I(100000000001)), 100000000001e6L);
+  EXPECT_EQ(*instant_ns(I(100000000000000)), 1e20L);             // 1e14 ms
+  EXPECT_EQ(*instant_ns(I(100000000000001)), 100000000000001e3L);  // just above: µs
+  EXPECT_EQ(*instant_ns(I(100000000000000000)), 1e20L);          // 1e17 µs
+  EXPECT_EQ(*instant_ns(I(100000000000000001)), 100000000000000001.0L);  // just above: ns
 }
 
 TEST(ResolveTimestamp, Iso8601TextWithAndWithoutZone) {
