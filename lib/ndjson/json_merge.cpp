@@ -128,9 +128,10 @@ JsonNode append_nodes(const JsonNode& target, const JsonNode& source) {
 
 std::string merge_json(std::string_view base, std::string_view target, std::string_view source,
                        const std::vector<PathRule>& rules, bool source_newer, std::vector<std::string>& notes) {
-  JsonNode out = parse_json(base);
   JsonNode t = parse_json(target);
   JsonNode s = parse_json(source);
+  // The base is usually one of the sides (the newer row's value): no third parse.
+  JsonNode out = base == source ? s : base == target ? t : parse_json(base);
   for (const auto& r : rules) {
     auto path = split_path(r.path);
     const JsonNode* tv = at(t, path);
