@@ -151,7 +151,10 @@ void MetaSink::flush(pg::Connection& c, const std::string& host, const std::stri
         "CASE WHEN x.resolution = 'unresolved' THEN NULL ELSE clock_timestamp() END, $4 "
         "FROM json_to_recordset($3::json) AS x(t text, k text, kh text, kind text, strategy text, resolution text, "
         "resolved_by text, note text, source text, target text, sh text, th text) "
-        "ON CONFLICT (client_id, key_hash, source_hash, target_hash) DO NOTHING",
+        "ON CONFLICT (client_id, key_hash, source_hash, target_hash) DO UPDATE SET "
+        "resolution = EXCLUDED.resolution, resolution_strategy = EXCLUDED.resolution_strategy, "
+        "resolved_by = EXCLUDED.resolved_by, note = EXCLUDED.note, resolved_at = EXCLUDED.resolved_at, "
+        "job_id = EXCLUDED.job_id WHERE conflict_log.resolved_at IS NULL AND EXCLUDED.resolved_at IS NOT NULL",
         p(conflicts_));
   if (!progress_.str().empty())
     c.exec_params(
