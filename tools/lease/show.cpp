@@ -110,9 +110,12 @@ void print_human(const std::string& cluster, const std::optional<LeaseRow>& l, c
   if (nodes.empty()) std::printf("nodes    none has sent a heartbeat\n");
   for (const auto& n : nodes) {
     std::string age = n.age ? fmt::format("{} s ago", *n.age) : "never";
-    std::printf("node     %-16s %-20s heartbeat %-10s %-8s%s%s\n", n.node.c_str(),
-                n.hostname.empty() ? "-" : n.hostname.c_str(), age.c_str(), n.health.c_str(),
-                n.status == "active" ? "" : (" " + n.status).c_str(), n.leader ? " leader" : "");
+    std::string line = fmt::format("node     {:<16} {:<20} heartbeat {:<10} {:<8}", n.node,
+                                   n.hostname.empty() ? "-" : n.hostname, age, n.health);
+    if (n.status != "active") line += " " + n.status;
+    if (n.leader) line += " leader";
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::printf("%s\n", line.c_str());
   }
 }
 
