@@ -83,18 +83,18 @@ failures=0
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
 fail() { log "FAIL: $*"; meta check_failed "$*"; failures=$((failures + 1)); }
 now() { date +%s.%N; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
 # CPU seconds (user+sys) of the postmaster, its live children, and every child it has reaped.
 server_cpu() {
     local pm
     pm="$(head -n1 "$PGCLUSTER_DIR/data/postmaster.pid" 2>/dev/null)" || { echo 0; return; }
-    awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
-        FNR == 1 {
-            pid = FILENAME; sub(/^\/proc\//, "", pid); sub(/\/stat$/, "", pid)
-            line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
+        {
+            pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
             if (pid == pm) s += f[12] + f[13] + f[14] + f[15]
             else if (f[2] == pm) s += f[12] + f[13]
         }
-        END { printf "%.2f\n", s / hz }' /proc/[0-9]*/stat 2>/dev/null
+        END { printf "%.2f\n", s / hz }'
 }
 # tm OUT CMD... — run CMD under GNU time, the figures into OUT.
 tm() { local out="$1"; shift; "$TIME" -o "$out" -f '%e %U %S %M %x' "$@"; }
@@ -109,11 +109,10 @@ record() {
 }
 # total GROUP CLIENT T0 T1 CPU0 CPU1 RC — the outer wall time and the server's CPU of one run.
 total() {
-    printf '%s\t%s\ttotal\t%s\t0\t0\t0\t%s\t%s\n' "$1" "$2" "$(echo "$4 - $3" | bc -l)" "$7" \
-        "$(echo "$6 - $5" | bc -l)" >>"$M"
+    printf '%s\t%s\ttotal\t%s\t0\t0\t0\t%s\t%s\n' "$1" "$2" "$(minus "$4" "$3")" "$7" "$(minus "$6" "$5")" >>"$M"
 }
 settle() { psql -X -q -d bench -c CHECKPOINT >/dev/null; }
-q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "${QDB:-bench}" -c "$1"; }
+q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -d "${QDB:-bench}" -c "$1"; }
 writes() {
     q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname ~ '$1'"
 }
@@ -183,8 +182,13 @@ provision t "$DB" || die "provisioning failed (see $work/err/provision)"
 # --- (1) the plain scan ------------------------------------------------------------------------------------
 cat "$DB" >/dev/null # the page cache is warm for every contender
 log "scan"
+t0=$(now)
 tm "$work/t/scan" sqlite3 "$DB" <"$scan_sql" >"$work/scan.out" 2>"$work/err/scan"
-record scan - sqlite3 "$work/t/scan"
+rc=$?
+t1=$(now)
+record scan - sqlite3 "$work/t/scan" "$rc"
+total scan - "$t0" "$t1" 0 0 "$rc"
+((rc == 0)) || fail "sqlite3 scan failed: $(tail -n2 "$work/err/scan")"
 meta value_bytes "$(awk '{ s += $1 } END { printf "%d\n", s }' "$work/scan.out")"
 
 # --- (2) raw COPY into identical tables --------------------------------------------------------------------
@@ -253,7 +257,7 @@ EOF
     [[ "$n" == "$rows_total" || $rc != 0 ]] || rc=1
     record pgloader - pgloader "$work/t/pgloader" "$rc"
     total pgloader - "$t0" "$t1" "$c0" "$c1" "$rc"
-    meta pgloader_version "$(pgloader --version | head -n1)"
+    meta pgloader_version "$(pgloader --version 2>&1 </dev/null | sed -n 1p)"
     ((rc == 0)) || log "pgloader failed (a reference, not a failed check): rc $rc, $n of $rows_total rows: $(grep -m1 -A3 'KABOOM\|ERROR' "$work/err/pgloader" | tr '\n' ' ')"
     dropdb --force bench_pgl
 else
@@ -297,7 +301,7 @@ same_rows() { # GROUP FILE SCHEMA TABLE...
 mutate() {
     local n base u i d
     base=$(($(sqlite3 "$DB" 'SELECT count(*) FROM chat') + $(sqlite3 "$DB" 'SELECT count(*) FROM message')))
-    n="$(echo "x = $base * $2; scale = 0; if (x < 4) 4 else x / 1" | bc -l)"
+    n="$(awk -v b="$base" -v f="$2" 'BEGIN { x = int(b * f); print (x < 4 ? 4 : x) }')"
     u=$((n / 2)) i=$((n / 4)) d=$((n - n / 2 - n / 4))
     "$GEN" mutate --db "$DB" --seed "$1" --tables chat,message --update "$u" --insert "$i" --delete "$d" \
         >"$work/mutate.$1" || fail "syncpipe-gen mutate failed"
@@ -342,7 +346,7 @@ else
         t0=$(now)
         for ((k = 1; k <= tiny_n; k++)); do cycle "$g" "tiny$k" "$work/tiny$k.db"; done
         t1=$(now)
-        meta "${g}_wall" "$(echo "$t1 - $t0" | bc -l)"
+        meta "${g}_wall" "$(minus "$t1" "$t0")"
         sleep 1
         w1="$(writes '^tiny[0-9]+$')"
         meta "${g}_tenant_writes" "$((w1 - w0))"

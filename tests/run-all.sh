@@ -98,5 +98,15 @@ for f in "${bats_files[@]}"; do
     run_bats "$f" | tee -a "$tap"
 done
 
+# --- bench smoke: one case (bench/run.sh runs on a cluster of its own) --------
+echo "# bench smoke"
+if BUILD_DIR="$build" BENCH_RESULTS_DIR="$build/meson-logs" "$repo/bench/run.sh" smoke \
+    >"$build/meson-logs/bench-smoke.log" 2>&1; then
+    echo "ok - bench smoke"
+else
+    tail -n 40 "$build/meson-logs/bench-smoke.log" | sed 's/^/# /'
+    echo "not ok - bench smoke"
+fi | tee -a "$tap"
+
 pgcluster_stop # before the summary, so that stays the last line
 summary
