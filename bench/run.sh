@@ -273,7 +273,7 @@ cycle() {
     tm "$p.snapshot" "$SNAP" --client "$c" --no-lease "$f" 2>"$e.snapshot" |
         tm "$p.diff" "$DIFF" --dsn "$SVC" --state-dir "$work/state" 2>"$e.diff" |
         tm "$p.resolve" "$RESOLVE" 2>"$e.resolve" |
-        tm "$p.load" "$LOAD" --dsn "$SVC" 2>"$e.load"
+        tm "$p.load" "$LOAD" --dsn "$SVC" --state-dir "$work/state" 2>"$e.load"
     local st=("${PIPESTATUS[@]}")
     t1=$(now) c1=$(server_cpu)
     local i=0
