@@ -139,9 +139,9 @@ std::string serialize(const BaseState& st) {
     put_u64(out, kh.lo);
     put_u64(out, e.src.hi);
     put_u64(out, e.src.lo);
-    put_u64(out, e.tgt ? e.tgt->hi : 0);
-    put_u64(out, e.tgt ? e.tgt->lo : 0);
-    out.push_back(e.tgt ? 1 : 0);
+    put_u64(out, e.has_tgt ? e.tgt_hash.hi : 0);
+    put_u64(out, e.has_tgt ? e.tgt_hash.lo : 0);
+    out.push_back(e.has_tgt ? 1 : 0);
     out.push_back(static_cast<char>(e.status));
     put_u32(out, e.table);
   }
@@ -203,7 +203,12 @@ std::optional<std::uint32_t> BaseState::find_table(std::string_view name) const 
 
 void BaseState::put(const Hash128& kh, std::uint32_t table, const Hash128& src, const std::optional<Hash128>& tgt,
                     BaseStatus status) {
-  entries[kh] = BaseEntry{src, tgt, status, table, false};
+  BaseEntry& e = entries[kh];
+  e = BaseEntry{};
+  e.src = src;
+  e.set_tgt(tgt);
+  e.status = status;
+  e.table = table;
 }
 
 std::optional<BaseState> BaseState::load(const std::string& path) {

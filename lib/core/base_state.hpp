@@ -32,38 +32,22 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/base_map.hpp"
 #include "core/hash.hpp"
 
 namespace syncpipe {
 
-enum class BaseStatus : std::uint8_t { Loaded = 0, Quarantined = 1, Absent = 2 };
-
 const char* base_status_name(BaseStatus s);                   // "loaded", "quarantined", "absent"
 std::optional<BaseStatus> parse_base_status(std::string_view s);
-
-struct BaseEntry {
-  Hash128 src;                  // source row hash h last loaded
-  std::optional<Hash128> tgt;   // row hash of the target image; none if quarantined/absent
-  BaseStatus status = BaseStatus::Loaded;
-  std::uint32_t table = 0;      // index into BaseState::tables
-  bool seen = false;            // sync-diff's seen-set; not saved
-};
-
-// The key hash is already a uniform 128-bit hash: its low word is a good
-// bucket index. noexcept keeps libstdc++ from caching it in every node.
-struct BaseKeyHasher {
-  std::size_t operator()(const Hash128& h) const noexcept { return static_cast<std::size_t>(h.lo); }
-};
 
 class BaseState {
  public:
   std::string client;
   std::int64_t generation = 0;
   std::vector<std::string> tables;
-  std::unordered_map<Hash128, BaseEntry, BaseKeyHasher> entries;
+  BaseMap entries;  // key hash -> entry (lib/core/base_map.hpp)
 
   // The index of `name` in tables, added if missing.
   std::uint32_t table_id(std::string_view name);

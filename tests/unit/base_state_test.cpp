@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <unordered_map>
 
 namespace syncpipe {
 namespace {
@@ -59,11 +61,11 @@ TEST_F(BaseStateTest, SaveLoadRoundTrip) {
   ASSERT_EQ(back->entries.size(), 3u);
   const auto& e = back->entries.at({1, 2});
   EXPECT_EQ(e.src, (Hash128{3, 4}));
-  ASSERT_TRUE(e.tgt);
-  EXPECT_EQ(*e.tgt, (Hash128{5, 6}));
+  ASSERT_TRUE(e.tgt());
+  EXPECT_EQ(*e.tgt(), (Hash128{5, 6}));
   EXPECT_EQ(e.status, BaseStatus::Loaded);
   EXPECT_EQ(back->tables[e.table], "chat");
-  EXPECT_FALSE(back->entries.at({7, 8}).tgt);
+  EXPECT_FALSE(back->entries.at({7, 8}).tgt());
   EXPECT_EQ(back->entries.at({7, 8}).status, BaseStatus::Quarantined);
   EXPECT_EQ(back->entries.at({~0ull, 0}).status, BaseStatus::Absent);
   EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp." + std::to_string(getpid())));
@@ -117,6 +119,64 @@ TEST_F(BaseStateTest, SaveReplacesAtomically) {
 
 TEST_F(BaseStateTest, SaveIntoMissingDirectoryThrows) {
   EXPECT_THROW(sample().save(dir_ + "/no/such/dir/a.base"), std::exception);
+}
+
+// BaseMap against std::unordered_map: random puts and erases, with a third
+// of the keys crowded onto the first and last home slots so probe runs wrap
+// around and backward shifts cross the end; then every key is checked and
+// iteration visits each entry once.
+Hash128 crowded_key(std::uint64_t k) {
+  constexpr std::uint64_t kMix = 0x9E3779B97F4A7C15ull;  // BaseMap::home's multiplier
+  std::uint64_t inv = kMix;                              // its inverse mod 2^64 (Newton)
+  for (int i = 0; i < 6; ++i) inv *= 2 - kMix * inv;
+  std::uint64_t hi = k, lo = k * 0x2545F4914F6CDD1Dull;
+  if (k % 10 == 0) lo = hi;                        // mixed 0: home slot 0
+  if (k % 10 == 5) lo = hi ^ (~std::uint64_t{0} * inv);  // mixed 2^64-1: the last slot
+  return {hi, lo};
+}
+
+TEST(BaseMap, MatchesUnorderedMapUnderRandomInsertsAndErases) {
+  std::mt19937_64 rng(7);
+  BaseMap m;
+  std::unordered_map<std::uint64_t, std::uint64_t> ref;
+  for (int round = 0; round < 200000; ++round) {
+    std::uint64_t k = rng() % 5000;
+    if (rng() % 3 == 0) {
+      ASSERT_EQ(m.erase(crowded_key(k)), ref.erase(k));
+    } else {
+      m[crowded_key(k)].src = Hash128{k, static_cast<std::uint64_t>(round)};
+      ref[k] = static_cast<std::uint64_t>(round);
+    }
+    ASSERT_EQ(m.size(), ref.size());
+  }
+  for (std::uint64_t k = 0; k < 5000; ++k) {
+    auto it = m.find(crowded_key(k));
+    ASSERT_EQ(it != m.end(), ref.count(k) == 1) << k;
+    if (it != m.end()) EXPECT_EQ(it->second.src.lo, ref.at(k));
+  }
+  std::size_t seen = 0;
+  for (const auto& [kh, e] : m) {
+    ++seen;
+    EXPECT_EQ(kh, crowded_key(e.src.hi));
+  }
+  EXPECT_EQ(seen, ref.size());
+}
+
+TEST(BaseMap, FindAtEraseAndDefaults) {
+  BaseMap m;
+  EXPECT_EQ(m.find({1, 1}), m.end());
+  EXPECT_THROW(m.at({1, 1}), std::out_of_range);
+  EXPECT_EQ(m.erase({1, 1}), 0u);
+  m[{1, 1}].table = 3;
+  EXPECT_TRUE(m.contains({1, 1}));
+  EXPECT_EQ(m.at({1, 1}).table, 3u);
+  EXPECT_EQ(m.find({1, 1})->second.table, 3u);
+  EXPECT_EQ(m.erase({1, 1}), 1u);
+  EXPECT_TRUE(m.empty());
+  m.reserve(1000);
+  for (std::uint64_t i = 0; i < 1000; ++i) m[{i, ~i}].src = {i, i};
+  for (std::uint64_t i = 0; i < 1000; i += 2) m.erase({i, ~i});
+  for (std::uint64_t i = 0; i < 1000; ++i) EXPECT_EQ(m.contains({i, ~i}), i % 2 == 1) << i;
 }
 
 TEST(BaseStateTables, TableIdAddsOnce) {

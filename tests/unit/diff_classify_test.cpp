@@ -16,7 +16,7 @@ const Hash128 kB{1, 1}, kS{2, 2}, kTB{3, 3}, kTS{4, 4}, kTX{5, 5};
 BaseEntry base(BaseStatus st = BaseStatus::Loaded) {
   BaseEntry b;
   b.src = kB;
-  if (st == BaseStatus::Loaded) b.tgt = kTB;
+  if (st == BaseStatus::Loaded) b.set_tgt(kTB);
   b.status = st;
   return b;
 }

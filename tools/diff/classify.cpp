@@ -5,7 +5,7 @@ namespace syncpipe::diff {
 namespace {
 
 Verdict source_deleted(const BaseEntry& b, const std::optional<Hash128>& t) {
-  if (!t || b.status == BaseStatus::Quarantined || (b.tgt && *t == *b.tgt)) return Verdict::Delete;
+  if (!t || b.status == BaseStatus::Quarantined || (b.has_tgt && *t == b.tgt_hash)) return Verdict::Delete;
   return Verdict::DeleteUpdate;
 }
 
@@ -17,7 +17,7 @@ Verdict source_new(const Sides& s) {
 
 Verdict source_changed(const BaseEntry& b, const Sides& s) {
   if (!s.target) return b.status == BaseStatus::Quarantined ? Verdict::Insert : Verdict::UpdateDelete;
-  if (b.tgt && *s.target == *b.tgt) return Verdict::Update;
+  if (b.has_tgt && *s.target == b.tgt_hash) return Verdict::Update;
   if (s.source_image && *s.target == *s.source_image) return Verdict::Record;
   return Verdict::UpdateUpdate;
 }
@@ -53,7 +53,7 @@ Verdict classify(const Sides& s) {
 
 bool drifted(const BaseEntry& base, const std::optional<Hash128>& target) {
   if (base.status != BaseStatus::Loaded) return target.has_value();
-  return !target || !base.tgt || *target != *base.tgt;
+  return !target || !base.has_tgt || *target != base.tgt_hash;
 }
 
 }  // namespace syncpipe::diff
