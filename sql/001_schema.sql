@@ -97,10 +97,19 @@ CREATE TABLE IF NOT EXISTS sync_metadata.deleted_rows (
     client_id  text NOT NULL,
     table_name text NOT NULL,
     row_key    text,
-    row_data   jsonb,
+    row_data   json,           -- json, not jsonb: a row may hold \u0000 or text jsonb rejects
     deleted_at timestamptz DEFAULT now(),
     job_id     bigint
 );
+-- Databases created before row_data became json: convert (jsonb text is valid json).
+DO $$
+BEGIN
+    IF (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+         WHERE attrelid = 'sync_metadata.deleted_rows'::regclass AND attname = 'row_data') = 'jsonb' THEN
+        ALTER TABLE sync_metadata.deleted_rows ALTER COLUMN row_data TYPE json USING row_data::json;
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS deleted_rows_client_idx ON sync_metadata.deleted_rows (client_id, table_name, deleted_at);
 
 -- Every conflict decision. The UNIQUE key makes replaying the same stream record it once.

@@ -9,7 +9,7 @@ BEGIN;
 -- delete_rows(p_client, p_table, p_keys, p_job) -> rows deleted from the tenant table.
 --
 -- The only way sync_service removes tenant rows. Each removed row is archived in deleted_rows
--- (to_jsonb of the row, row_key = the key array as text) in the same statement, so nothing a
+-- (to_json of the row, row_key = the key array as text) in the same statement, so nothing a
 -- compromised node does is beyond recovery. Then the row_state and quarantine rows with those key
 -- hashes are removed for that client (also for keys whose tenant row was already gone).
 --
@@ -106,7 +106,7 @@ BEGIN
         ), del AS (
             DELETE FROM %I.%I AS t USING keys
              WHERE %s
-            RETURNING keys.k, to_jsonb(t.*) AS row_data
+            RETURNING keys.k, to_json(t.*) AS row_data
         ), archived AS (
             INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, row_key, row_data, job_id)
             SELECT $2, $3, $4, del.k::text, del.row_data, $5 FROM del

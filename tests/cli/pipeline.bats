@@ -101,6 +101,11 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     # a NUL byte and invalid UTF-8 are quarantined with their reason, never lost
     [ "$(q "SELECT reason FROM sync_metadata.quarantine WHERE client_id='traps' AND row_key::json->>0 = 'trap-text-nul'")" = 'column "content": NUL byte in text' ]
     [ "$(q "SELECT reason FROM sync_metadata.quarantine WHERE client_id='traps' AND row_key::json->>0 = 'trap-text-invalid-utf8'")" = 'column "content": text is not valid UTF-8' ]
+    # deleting rows that hold \u0000 in JSON archives them too (deleted_rows is json, not jsonb)
+    sqlite3 "$W/traps.db" "DELETE FROM note WHERE id = 'trap-json-u0000'"
+    run sync traps "$W/traps.db"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id='traps' AND row_key = '[\"trap-json-u0000\"]'")" = 1 ]
     [ "$(sqlite3 "$W/traps.db" "SELECT count(*) FROM \"user\" WHERE info = 'null'")" = \
       "$(q "SELECT count(*) FROM traps.\"user\" WHERE info::text = 'null'")" ]
     [ "$(sqlite3 "$W/traps.db" "SELECT count(*) FROM \"user\" WHERE info IS NULL")" = \

@@ -269,7 +269,7 @@ KHG=99999999999999999999999999999999
     [ "$output" = "u2,u3" ]
     run -0 admin "SELECT host_id, client_id, table_name, row_key, row_data::text, job_id
                     FROM sync_metadata.deleted_rows WHERE job_id = 42"
-    [ "$output" = 'X|acme|user|["u1"]|{"id": "u1", "name": "Alice"}|42' ]
+    [ "$output" = 'X|acme|user|["u1"]|{"id":"u1","name":"Alice"}|42' ]
     run -0 admin "SELECT string_agg(encode(key_hash, 'hex'), ',' ORDER BY key_hash)
                     FROM sync_metadata.row_state WHERE client_id = 'acme' AND table_name = 'user'"
     [ "$output" = "$KH2,$KH3" ]
@@ -292,8 +292,8 @@ KHG=99999999999999999999999999999999
     run -0 admin "SELECT a || ':' || b FROM acme.pairs ORDER BY a"
     [ "$output" = "9007199254740992:x" ]
     run -0 admin "SELECT row_key || ' ' || row_data::text FROM sync_metadata.deleted_rows WHERE job_id = 43 ORDER BY id"
-    [[ "$output" == *'["x", 9007199254740993] {"a": 9007199254740993, "b": "x", "note": "big"}'* ]]
-    [[ "$output" == *'["y", "1"] {"a": 1, "b": "y", "note": "one"}'* ]]
+    [[ "$output" == *'["x", 9007199254740993] {"a":9007199254740993,"b":"x","note":"big"}'* ]]
+    [[ "$output" == *'["y", "1"] {"a":1,"b":"y","note":"one"}'* ]]
 }
 
 @test "delete_rows refuses another host's client and an unset host" {
