@@ -261,3 +261,27 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
         wait "$writer"
     done
 }
+
+@test "delete/update conflict decided for the target: the target keeps its row on every later run" {
+    mkdir -p "$W/state"
+    tenant du webui-schema.sql
+    provision du "$W/du.db"
+    sync du "$W/du.db"
+    id=$(sqlite3 "$W/du.db" "SELECT id FROM memory ORDER BY id LIMIT 1")
+    q "UPDATE du.memory SET content = 'edited in PostgreSQL' WHERE id = '$id'"
+    sqlite3 "$W/du.db" "DELETE FROM memory WHERE id = '$id'"
+    printf '{"conflict_resolution":{"default_strategy":"target_wins"}}' >"$W/target_wins.json"
+    keep() {
+        snap du "$W/du.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
+            "$B/tools/resolve/sync-resolve" --config "$W/target_wins.json" | "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state"
+    }
+    run keep
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT conflict_type || ' ' || resolution FROM sync_metadata.conflict_log WHERE client_id = 'du'")" = "delete_update target" ]
+    for _ in 1 2; do
+        run keep
+        [ "$status" -eq 0 ]
+        [ "$(q "SELECT content FROM du.memory WHERE id = '$id'")" = "edited in PostgreSQL" ]
+    done
+    [ "$(q "SELECT count(*) FROM sync_metadata.conflict_log WHERE client_id = 'du'")" = 1 ]
+}

@@ -74,6 +74,18 @@ TEST(Classify, DeletedSource) {
   EXPECT_EQ(run(nullptr, std::nullopt, std::nullopt, kTX), Verdict::Nothing);
 }
 
+TEST(Classify, RowKeptByTheTargetAfterADeleteUpdateDecision) {
+  BaseEntry kept = base();
+  kept.src = Hash128{};  // sync-resolve's record with h = 32 zeros
+  EXPECT_TRUE(kept_by_target(kept));
+  EXPECT_FALSE(kept_by_target(base()));
+  // the source still has no row: leave the target's row alone, whatever it holds
+  EXPECT_EQ(run(&kept, std::nullopt, std::nullopt, kTB), Verdict::Nothing);
+  EXPECT_EQ(run(&kept, std::nullopt, std::nullopt, kTX), Verdict::Nothing);
+  // the source brings the row back: an ordinary change against the kept row
+  EXPECT_EQ(run(&kept, kS, kTS, kTB), Verdict::Update);
+}
+
 TEST(Classify, Drift) {
   auto b = base();
   EXPECT_FALSE(drifted(b, kTB));

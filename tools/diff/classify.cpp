@@ -5,6 +5,7 @@ namespace syncpipe::diff {
 namespace {
 
 Verdict source_deleted(const BaseEntry& b, const std::optional<Hash128>& t) {
+  if (kept_by_target(b)) return Verdict::Nothing;
   if (!t || b.status == BaseStatus::Quarantined || (b.has_tgt && *t == b.tgt_hash)) return Verdict::Delete;
   return Verdict::DeleteUpdate;
 }

@@ -36,6 +36,11 @@ struct Sides {
 
 Verdict classify(const Sides& s);
 
+// A base entry whose source hash is all zeros records a delete_update decided
+// for the target: the source has no row and the target keeps its own, so a
+// missing source row is not a delete (sync-protocol(7), decision).
+inline bool kept_by_target(const BaseEntry& b) { return b.src == Hash128{}; }
+
 // --verify, for a row whose source did not change: true when the target is
 // not what the base says it is (loaded: present with hash B.tgt; quarantined
 // or absent: no row).

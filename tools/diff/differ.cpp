@@ -175,7 +175,7 @@ void Differ::source_deletes() {
   if (!base_table_ || seen_ == base_rows_[*base_table_]) return;
   std::vector<Hash128> khs;
   for (const auto& [kh, e] : base_.entries) {
-    if (e.table != *base_table_ || e.seen) continue;
+    if (e.table != *base_table_ || e.seen || kept_by_target(e)) continue;
     khs.push_back(kh);
     if (khs.size() >= opt_.batch_rows) {
       delete_batch(khs);

@@ -87,7 +87,8 @@ void Loader::remember(const ndjson::Change& c, const std::optional<Hash128>& tgt
 }
 
 void Loader::save_cache() {
-  if (!cache_) return;
+  // A run that changed no base state leaves the generation, and so the file, as it was.
+  if (!cache_ || generation_ == result_.base_generation) return;
   cache_->generation = generation_;
   try {
     cache_->save(opt_.cache_path);
