@@ -88,6 +88,7 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
 server_cpu() {
     local pm
     pm="$(head -n1 "$PGCLUSTER_DIR/data/postmaster.pid" 2>/dev/null)" || { echo 0; return; }
+    sleep 0.05 # a backend whose client just left is reaped (its CPU moves to the postmaster's cutime)
     cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
         {
             pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
