@@ -223,6 +223,7 @@ void write_conflict(JsonBuf& j, const Conflict& c) {
   opt_hash(j, "base_h", c.base_h);
   opt_hash(j, "target_h", c.target_h);
   if (c.drift) j.key("drift").boolean(true);
+  if (!c.settled.empty()) j.raw(",").raw(c.settled);
   j.close();
 }
 

@@ -85,6 +85,7 @@ struct Conflict {
   Row k;
   std::optional<Row> v, target;
   bool drift = false;       // --verify: the target drifted, the source did not change
+  std::string settled;      // JSON object members of an operator's settlement, or ""
 };
 void write_conflict(JsonBuf& j, const Conflict& c);
 

@@ -285,3 +285,35 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     done
     [ "$(q "SELECT count(*) FROM sync_metadata.conflict_log WHERE client_id = 'du'")" = 1 ]
 }
+
+@test "a manual conflict holds back only its row (exit 2); settled by an operator, the next run applies it (exit 0)" {
+    mkdir -p "$W/state"
+    tenant man webui-schema.sql
+    provision man "$W/man.db"
+    sync man "$W/man.db"
+    ids=$(sqlite3 "$W/man.db" "SELECT id FROM memory ORDER BY id LIMIT 2")
+    a=$(echo "$ids" | head -n1) b=$(echo "$ids" | tail -n1)
+    q "UPDATE man.memory SET content = 'target edit' WHERE id = '$a'"
+    sqlite3 "$W/man.db" "UPDATE memory SET content = 'source edit' WHERE id IN ('$a', '$b')"
+    printf '{"conflict_resolution":{"default_strategy":"manual"}}' >"$W/manual.json"
+    manual() {
+        snap man "$W/man.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
+            "$B/tools/resolve/sync-resolve" --config "$W/manual.json" | "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state"
+    }
+    run manual
+    [ "$status" -eq 2 ]
+    [ "$(q "SELECT content FROM man.memory WHERE id = '$a'")" = "target edit" ]   # kept
+    [ "$(q "SELECT content FROM man.memory WHERE id = '$b'")" = "source edit" ]   # not held back
+    run manual                                                                    # still open, logged once
+    [ "$status" -eq 2 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.conflict_log WHERE client_id = 'man'")" = 1 ]
+    id=$(q "SELECT id FROM sync_metadata.conflict_log WHERE client_id = 'man' AND resolved_at IS NULL")
+    run "$B/tools/resolve/sync-resolve" --dsn "$SVC" --host h1 --settle "$id" --take source
+    [ "$status" -eq 0 ]
+    run manual
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT content FROM man.memory WHERE id = '$a'")" = "source edit" ]
+    [ "$(q "SELECT resolved_at IS NOT NULL FROM sync_metadata.conflict_log WHERE id = $id")" = t ]
+    run manual
+    [ "$status" -eq 0 ]
+}

@@ -229,6 +229,7 @@ void Differ::emit(Outcome&& o) {
     if (o.base) c.base_h = o.base->src;
     c.target_h = o.target_h;
     c.drift = o.drift;
+    c.settled = target_.settlement(c.kh, c.h, c.target_h);
     ndjson::write_conflict(rec_, c);
   } else {
     ndjson::Change c;

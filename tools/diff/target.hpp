@@ -54,12 +54,17 @@ class Target {
               const std::vector<std::optional<Row>>& keys, std::vector<std::optional<Row>>& out);
   // key_json of base entries, decoded: kh -> key values.
   std::vector<std::pair<Hash128, Row>> keys_of(const std::vector<Hash128>& khs);
+  // An operator's settlement of this very conflict (sync-resolve --settle:
+  // same key, source and target hashes, still unresolved), as the JSON
+  // members to add to the conflict record; "" if none. Read once per run.
+  std::string settlement(const Hash128& kh, const std::optional<Hash128>& h, const std::optional<Hash128>& target_h);
 
  private:
   pg::Connection& conn_;
   const ndjson::Header& header_;
   std::unique_ptr<pg::Transaction> tx_;
   std::map<std::string, std::map<std::string, std::string>> types_;
+  std::optional<std::map<std::string, std::string>> settled_;  // "kh|h|target_h" -> members
 };
 
 }  // namespace syncpipe::diff
