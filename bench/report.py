@@ -113,7 +113,7 @@ def main():
                 lines.append(("= pipeline", total, g == "first"))
         for name, a, rated in lines:
             w = a["wall_s"]
-            rate = f"{value_mb / w:7.1f}" if rated and w > 0 else ""
+            rate = f"{value_mb / w:7.1f}" if rated and w > 0 and a["rc"] == 0 else ""
             srv = "" if a["server_cpu_s"] is None or (g == "scan") else f"{a['server_cpu_s']:8.2f}"
             status = "ok" if a["rc"] == 0 else f"FAILED ({a['rc']})"
             print(f"{title:<40} {name:<14} {a['runs']:>4} {w:8.2f} {a['cpu_s']:8.2f} {a['peak_rss_mb']:7.1f} "

@@ -9,7 +9,8 @@
 #   copy      raw COPY of the same rows into identical tables (LIKE the tenant's, INCLUDING ALL), one psql
 #             \copy ... FROM PROGRAM 'sqlite3 -csv' per table — the physical limit
 #   pgloader  when installed: data only into a copy of the same tables in a database of its own, tuned
-#             (workers 2, concurrency 1, batches of 10000 rows / 20 MB)
+#             (workers 2, concurrency 1, batches of 1000 rows / 4 MB: its best here; larger batches exhaust
+#             its 1 GB heap on L, or with --dynamic-space-size 4096 take 1.5x as long; BENCH_PGLOADER_WITH)
 #   syncpipe  sync-snapshot | sync-diff | sync-resolve | sync-load as sync_service, each stage timed on its own:
 #             first full sync, a cycle with nothing changed (must write nothing to the tenant tables), cycles
 #             after 0.1 % and 1 % of the chat/message rows changed, and N tiny tenants in one cycle (first sync
@@ -19,6 +20,7 @@
 #
 # Environment: BUILD_DIR (default <repo>/build), SHARED_DIR (default <repo>/../shared),
 #   BENCH_RESULTS_DIR (default <repo>/bench/results), BENCH_TMPDIR (default /tmp), BENCH_TINY (tiny tenants),
+#   BENCH_PGLOADER_WITH (pgloader's WITH options after "data only, truncate"), BENCH_PGLOADER_TIMEOUT (s),
 #   BENCH_SNAPSHOT / BENCH_DIFF / BENCH_RESOLVE / BENCH_LOAD (override a stage's executable),
 #   PGCLUSTER_PORT (see tests/lib/pgcluster.sh).
 set -uo pipefail
@@ -242,8 +244,7 @@ if command -v pgloader >/dev/null; then
 LOAD DATABASE
     FROM sqlite://$DB
     INTO postgresql://postgres@unix:$PGHOST:$PGPORT/bench_pgl
-WITH data only, truncate, workers = 2, concurrency = 1,
-     batch rows = 10000, prefetch rows = 10000, batch size = 20MB
+WITH data only, truncate, ${BENCH_PGLOADER_WITH:-workers = 2, concurrency = 1, batch rows = 1000, prefetch rows = 1000, batch size = 4MB}
 SET PostgreSQL PARAMETERS search_path to 't', work_mem to '64MB', maintenance_work_mem to '256MB';
 EOF
     settle
