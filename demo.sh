@@ -56,3 +56,6 @@ step "node-b's gate while node-a holds the lease: standby (exit 10), prints noth
 "$(bin lease)" gate --cluster demo-host --node node-b --dsn "$svc" || echo "exit status $?"
 step "sync-status"
 "$(bin status)" --dsn "$svc" --host demo-host
+step "node_exporter textfile metrics (sync-status --textfile)"
+"$(bin status)" --dsn "$svc" --host demo-host --textfile "$work"
+grep -v '^#' "$work/syncpipe.prom"

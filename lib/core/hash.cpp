@@ -47,6 +47,29 @@ Hash128 Hash128::from_hex(std::string_view hex) {
   return from_bytes(hex_decode(hex));
 }
 
+namespace {
+constexpr std::size_t kStreamAt = 64 << 10;  // values from this size on are streamed, not copied
+}
+
+CanonicalBuffer::CanonicalBuffer() : state_(XXH3_createState()) {}
+CanonicalBuffer::~CanonicalBuffer() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void CanonicalBuffer::clear() {
+  buf_.clear();
+  streaming_ = false;
+}
+
+void CanonicalBuffer::stream(std::string_view bytes) {
+  auto* st = static_cast<XXH3_state_t*>(state_);
+  if (!streaming_) {
+    XXH3_128bits_reset(st);
+    streaming_ = true;
+  }
+  XXH3_128bits_update(st, buf_.data(), buf_.size());
+  buf_.clear();
+  XXH3_128bits_update(st, bytes.data(), bytes.size());
+}
+
 void CanonicalBuffer::name(std::string_view n) {
   buf_.append(n);
   buf_.push_back('\0');
@@ -67,7 +90,8 @@ void CanonicalBuffer::real(double v) {
 void CanonicalBuffer::sized(char cls, std::string_view bytes) {
   buf_.push_back(cls);
   put_le64(buf_, bytes.size());
-  buf_.append(bytes);
+  if (bytes.size() >= kStreamAt) stream(bytes);
+  else buf_.append(bytes);
 }
 
 void CanonicalBuffer::text(std::string_view bytes) { sized('t', bytes); }
@@ -83,8 +107,14 @@ void CanonicalBuffer::value(const Value& v) {
   }
 }
 
-Hash128 CanonicalBuffer::hash() const {
-  XXH128_hash_t h = XXH3_128bits(buf_.data(), buf_.size());
+Hash128 CanonicalBuffer::hash() {
+  XXH128_hash_t h;
+  if (streaming_) {
+    stream({});
+    h = XXH3_128bits_digest(static_cast<XXH3_state_t*>(state_));
+  } else {
+    h = XXH3_128bits(buf_.data(), buf_.size());
+  }
   return {h.high64, h.low64};
 }
 

@@ -25,21 +25,34 @@ struct Hash128Hasher {
   std::size_t operator()(const Hash128& h) const { return static_cast<std::size_t>(h.lo ^ (h.hi * 31)); }
 };
 
-// Accumulates canonical bytes; hash() digests them. Reuse between rows: clear().
+// Accumulates canonical bytes; hash() digests them. Reuse between rows:
+// clear(). Small values are gathered in a buffer and hashed at once (faster
+// than feeding a streaming state many small pieces); a large TEXT or BLOB is
+// streamed into XXH3 as it is, so a 30 MB value is never copied. Both ways
+// give the same digest.
 class CanonicalBuffer {
  public:
-  void clear() { buf_.clear(); }
+  CanonicalBuffer();
+  ~CanonicalBuffer();
+  CanonicalBuffer(const CanonicalBuffer&) = delete;
+  CanonicalBuffer& operator=(const CanonicalBuffer&) = delete;
+
+  void clear();
   void name(std::string_view n);  // a column or table name followed by a zero byte
   void integer(std::int64_t v);
   void real(double v);
   void text(std::string_view bytes);
   void blob(std::string_view bytes);
   void value(const Value& v);     // Null appends nothing
-  Hash128 hash() const;
+  Hash128 hash();
 
  private:
   void sized(char cls, std::string_view bytes);
+  void stream(std::string_view bytes);  // moves buffered bytes, then bytes, into the state
+
   std::string buf_;
+  void* state_;           // XXH3_state_t, used once a value is large
+  bool streaming_ = false;
 };
 
 // Row hash h: non-NULL columns as name + value. names.size() == row.size().

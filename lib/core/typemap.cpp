@@ -90,39 +90,65 @@ PgType choose_pg_type(std::string_view decl, std::string_view name, const ClassS
   return from_values(seen);  // DATETIME, NUMERIC, DECIMAL, no type: decided by the data
 }
 
-std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks) {
-  out = v;
+namespace {
+
+// The text a number becomes in a text or json column.
+std::string number_text(const Value& v) { return v.kind == Kind::Integer ? std::to_string(v.i) : shortest(v.r); }
+
+std::optional<std::string> check_text(std::string_view s, PgType t, const TextChecks& checks) {
+  if (s.find('\0') != std::string_view::npos) return std::string("NUL byte in text");
+  if (!checks.utf8_ok(s)) return std::string("text is not valid UTF-8");
+  if (t == PgType::Json && !checks.json_ok(s)) return std::string("not valid JSON");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> check_target(const Value& v, PgType t, const TextChecks& checks) {
   if (v.is_null()) return std::nullopt;
   switch (t) {
     case PgType::Bigint:
       return v.kind == Kind::Integer ? std::nullopt : refuse(v, t);
     case PgType::Double:
       if (v.kind == Kind::Real) return std::nullopt;
-      if (v.kind == Kind::Integer && std::abs(static_cast<double>(v.i)) <= 9007199254740992.0) {
-        out = Value::real(static_cast<double>(v.i));
-        return std::nullopt;
-      }
+      if (v.kind == Kind::Integer && std::abs(static_cast<double>(v.i)) <= 9007199254740992.0) return std::nullopt;
       return refuse(v, t);
     case PgType::Boolean:
       if (v.kind == Kind::Integer && (v.i == 0 || v.i == 1)) return std::nullopt;
       return v.kind == Kind::Integer ? fmt::format("integer {} in a boolean column", v.i) : refuse(v, t);
     case PgType::Bytea:
-      if (v.kind == Kind::Blob) return std::nullopt;
-      if (v.kind == Kind::Text) {
-        out = Value::blob(v.s);
-        return std::nullopt;
-      }
-      return refuse(v, t);
+      return v.kind == Kind::Blob || v.kind == Kind::Text ? std::nullopt : refuse(v, t);
     case PgType::Text:
     case PgType::Json:
       break;
   }
-  if (v.kind == Kind::Integer) out = Value::text(std::to_string(v.i));
-  else if (v.kind == Kind::Real) out = Value::text(shortest(v.r));
-  else if (v.kind == Kind::Blob) return refuse(v, t);
-  if (out.s.find('\0') != std::string::npos) return std::string("NUL byte in text");
-  if (!checks.utf8_ok(out.s)) return std::string("text is not valid UTF-8");
-  if (t == PgType::Json && !checks.json_ok(out.s)) return std::string("not valid JSON");
+  if (v.kind == Kind::Blob) return refuse(v, t);
+  if (v.kind == Kind::Text) return check_text(v.s, t, checks);
+  return check_text(number_text(v), t, checks);
+}
+
+bool same_image(const Value& v, PgType t) {
+  switch (v.kind) {
+    case Kind::Null: return true;
+    case Kind::Integer: return t == PgType::Bigint || t == PgType::Boolean;
+    case Kind::Real: return t == PgType::Double;
+    case Kind::Text: return t == PgType::Text || t == PgType::Json;
+    case Kind::Blob: return t == PgType::Bytea;
+  }
+  return false;
+}
+
+void convert_target(Value& v, PgType t) {
+  if (same_image(v, t)) return;
+  if (t == PgType::Double) v = Value::real(static_cast<double>(v.i));
+  else if (t == PgType::Bytea) v.kind = Kind::Blob;  // TEXT bytes in a bytea column
+  else v = Value::text(number_text(v));               // a number in a text or json column
+}
+
+std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks) {
+  if (auto why = check_target(v, t, checks)) return why;
+  out = v;
+  convert_target(out, t);
   return std::nullopt;
 }
 

@@ -39,6 +39,12 @@ struct TextChecks {
   bool (*json_ok)(std::string_view);
 };
 std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks);
+// The same in two steps that copy nothing: the reason v cannot be stored
+// (nullopt if it can), whether its target image is v itself, and the
+// conversion in place. REQUIRES for convert_target: check_target passed.
+std::optional<std::string> check_target(const Value& v, PgType t, const TextChecks& checks);
+bool same_image(const Value& v, PgType t);
+void convert_target(Value& v, PgType t);
 
 // Parses PostgreSQL's text output of a column of type t into its target image.
 // REQUIRES: extra_float_digits >= 1 (PostgreSQL 12+ default), bytea_output hex.

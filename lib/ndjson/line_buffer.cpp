@@ -37,7 +37,8 @@ void LineBuffer::make_room() {
   if (end_ > max_line_ + 1)
     throw InputError(fmt::format("{}:{}: record longer than the limit of {} bytes", name_,
                                  line_no_ + 1, max_line_));
-  std::size_t ncap = std::min(std::max(cap_ * 2, end_ + kReadChunk), max_line_ + 2 + kReadChunk);
+  // Grow by half, not double: a 30 MB record should not leave a 64 MB buffer behind.
+  std::size_t ncap = std::min(std::max(cap_ + cap_ / 2, end_ + kReadChunk), max_line_ + 2 + kReadChunk);
   std::unique_ptr<char[]> nbuf(new char[ncap + simdjson::SIMDJSON_PADDING]);
   std::memcpy(nbuf.get(), buf_.get(), end_);
   buf_ = std::move(nbuf);
@@ -61,7 +62,21 @@ bool LineBuffer::fill() {
   }
 }
 
+void LineBuffer::shrink() {
+  // After a large record has been consumed, give its memory back.
+  std::size_t pending = end_ - begin_;
+  if (cap_ <= 4 * kInitial || pending > kInitial / 2) return;
+  std::unique_ptr<char[]> nbuf(new char[kInitial + simdjson::SIMDJSON_PADDING]);
+  std::memcpy(nbuf.get(), buf_.get() + begin_, pending);
+  buf_ = std::move(nbuf);
+  cap_ = kInitial;
+  end_ = pending;
+  scan_ -= begin_;
+  begin_ = 0;
+}
+
 bool LineBuffer::next(std::string_view& line) {
+  shrink();
   for (;;) {
     const char* base = buf_.get();
     const void* nl = std::memchr(base + scan_, '\n', end_ - scan_);

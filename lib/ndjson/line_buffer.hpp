@@ -24,6 +24,7 @@ class LineBuffer {
  private:
   bool fill();  // false at EOF
   void make_room();
+  void shrink();
 
   int fd_;
   std::string name_;

@@ -9,6 +9,10 @@ namespace syncpipe::ndjson {
 
 namespace sj = simdjson;
 
+namespace {
+constexpr std::size_t kBigRecord = 4u << 20;  // after such a record the parser's buffers are released
+}
+
 Reader::Reader(int fd, std::string name, std::size_t max_record)
     : impl_(std::make_unique<Impl>(fd, std::move(name), max_record)) {}
 
@@ -39,6 +43,7 @@ bool Reader::next() {
   if (!im.lines.next(l))
     throw InputError(fmt::format("{}:{}: truncated stream: input ended after {} records without a trailer",
                                  im.lines.name(), im.lines.line_no() + 1, im.count));
+  if (im.current.size() > kBigRecord && l.size() <= kBigRecord) im.parser = simdjson::ondemand::parser{};  // free its buffers
   im.current = l;
   auto err = im.parser.iterate(l.data(), l.size(), im.lines.capacity_after(l.data())).get(im.doc);
   if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));

@@ -25,12 +25,18 @@ RecordWriter::~RecordWriter() {
 }
 
 void RecordWriter::line(std::string_view l) {
-  std::size_t start = buf_.size();
-  buf_.append(l);
-  buf_.push_back('\n');
-  sum_.update(std::string_view(buf_).substr(start));
   ++records_;
   bytes_ += l.size() + 1;
+  sum_.update(l);
+  sum_.update("\n");
+  if (l.size() >= kFlushAt) {  // a large record goes out as it is, not copied into the buffer
+    flush();
+    write_all(l);
+    write_all("\n");
+    return;
+  }
+  buf_.append(l);
+  buf_.push_back('\n');
   if (buf_.size() >= kFlushAt) flush();
 }
 
@@ -45,18 +51,27 @@ void RecordWriter::finish() {
 }
 
 void RecordWriter::flush() {
+  std::string_view pending(buf_);
+  try {
+    write_all(pending);
+  } catch (...) {
+    buf_.clear();
+    throw;
+  }
+  buf_.clear();
+}
+
+void RecordWriter::write_all(std::string_view data) {
   std::size_t off = 0;
-  while (off < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+  while (off < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      buf_.clear();
       if (errno == EPIPE) throw PipeClosed();
       throw RuntimeError(fmt::format("write to output: {}", std::strerror(errno)));
     }
     off += static_cast<std::size_t>(n);
   }
-  buf_.clear();
 }
 
 }  // namespace syncpipe::ndjson

@@ -36,6 +36,8 @@ class RecordWriter {
   std::uint64_t bytes() const { return bytes_; }
 
  private:
+  void write_all(std::string_view data);
+
   int fd_;
   std::string buf_;
   StreamChecksum sum_;

@@ -114,9 +114,15 @@ std::optional<Hash128> Differ::image_hash(const Row& v) {
   cb_.clear();
   Value img;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (to_target(v[i], types_[i], img, checks_)) return std::nullopt;  // sync-load quarantines it
-    if (img.is_null()) continue;
+    if (check_target(v[i], types_[i], checks_)) return std::nullopt;  // sync-load quarantines it
+    if (v[i].is_null()) continue;
     cb_.name(names_[i]);
+    if (same_image(v[i], types_[i])) {
+      cb_.value(v[i]);  // the common case: no copy
+      continue;
+    }
+    img = v[i];
+    convert_target(img, types_[i]);
     cb_.value(img);
   }
   return cb_.hash();
@@ -155,7 +161,8 @@ void Differ::flush() {
       o.verdict = classify({c.base, c.h, c.image, o.target_h});
     }
     o.v = std::move(c.v);
-    o.target = std::move(found[i]);
+    if (is_conflict(o.verdict)) o.target = std::move(found[i]);
+    found[i].reset();  // only a conflict record carries the target row
     emit(std::move(o));
   }
   batch_.clear();

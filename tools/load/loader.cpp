@@ -26,10 +26,10 @@ class Loader {
  private:
   void on_table(ndjson::Reader& in);
   void on_change(ndjson::Reader& in);
-  void on_write(const ndjson::Change& c, Row& image, bool insert);
-  void on_record(const ndjson::Change& c);
+  void on_write(ndjson::Change& c, bool insert);
+  void on_record(ndjson::Change& c);
   void on_conflict(ndjson::Reader& in, bool decided);
-  bool to_image(const ndjson::Change& c, Row& image, std::string& reason);
+  bool to_image(ndjson::Change& c, std::string& reason);
   void ensure_batch(bool bump = true);
   void flush_table();
   void finish_batch(bool final);
@@ -137,19 +137,21 @@ void Loader::on_table(ndjson::Reader& in) {
   rows_.reset(&table_, types_);
 }
 
-bool Loader::to_image(const ndjson::Change& c, Row& image, std::string& reason) {
-  image.resize(c.v.size());
+// Checks every value first (a quarantined row keeps its source values), then
+// converts in place: a 30 MB value is not copied.
+bool Loader::to_image(ndjson::Change& c, std::string& reason) {
   for (std::size_t i = 0; i < c.v.size(); ++i) {
-    if (auto why = to_target(c.v[i], types_[i], image[i], checks_)) {
+    if (auto why = check_target(c.v[i], types_[i], checks_)) {
       reason = fmt::format("column \"{}\": {}", names_[i], *why);
       return false;
     }
   }
   for (auto k : table_.key_index)
-    if (image[k].is_null()) {
+    if (c.v[k].is_null()) {
       reason = fmt::format("key column \"{}\" is NULL", names_[k]);
       return false;
     }
+  for (std::size_t i = 0; i < c.v.size(); ++i) convert_target(c.v[i], types_[i]);
   return true;
 }
 
@@ -160,8 +162,7 @@ void Loader::on_change(ndjson::Reader& in) {
   if (c.op != "delete" && !c.h) in.fail("change without a row hash \"h\"");
   if (c.has_v) c.k = table_.key_of(c.v);
   ensure_batch();
-  Row image;
-  if (c.op == "insert" || c.op == "update") on_write(c, image, c.op == "insert");
+  if (c.op == "insert" || c.op == "update") on_write(c, c.op == "insert");
   else if (c.op == "record") on_record(c);
   else if (c.op == "delete") {
     rows_.remove(c.kh, c.k);
@@ -176,10 +177,11 @@ void Loader::on_change(ndjson::Reader& in) {
   p.second += size;
 }
 
-void Loader::on_write(const ndjson::Change& c, Row& image, bool insert) {
+// On success c.v holds the target image.
+void Loader::on_write(ndjson::Change& c, bool insert) {
   if (!c.has_v) throw InputError(fmt::format("{} of table \"{}\" without values", c.op, c.table));
   std::string reason;
-  if (!to_image(c, image, reason)) {
+  if (!to_image(c, reason)) {
     meta_.quarantine(c.table, c.kh, c.k, reason, c.v);
     meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "quarantined");
     remember(c, std::nullopt, BaseStatus::Quarantined);
@@ -188,18 +190,17 @@ void Loader::on_write(const ndjson::Change& c, Row& image, bool insert) {
               ndjson::JsonBuf().values(c.k).str(), reason);
     return;
   }
-  if (insert) rows_.insert(image); else rows_.update(image);
-  auto tgt = row_hash(cb_, names_, image);
+  if (insert) rows_.insert(c.v); else rows_.update(c.v);
+  auto tgt = row_hash(cb_, names_, c.v);
   meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
   remember(c, tgt, BaseStatus::Loaded);
   ++(insert ? result_.counts.inserted : result_.counts.updated);
 }
 
-void Loader::on_record(const ndjson::Change& c) {
-  Row image;
+void Loader::on_record(ndjson::Change& c) {
   std::string reason;
-  if (c.has_v && to_image(c, image, reason)) {
-    auto tgt = row_hash(cb_, names_, image);
+  if (c.has_v && to_image(c, reason)) {
+    auto tgt = row_hash(cb_, names_, c.v);
     meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
     remember(c, tgt, BaseStatus::Loaded);
   } else {

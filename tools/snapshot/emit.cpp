@@ -26,38 +26,38 @@ Value column_value(const sqlite::Statement& st, int i) {
   return Value::null();
 }
 
-// Writes column i as a protocol value into `vals` and its canonical form into
+// Writes column i as a protocol value into `out` and its canonical form into
 // `cb`, without copying TEXT/BLOB bytes into a Value.
-void put_column(const sqlite::Statement& st, int i, const std::string& name, ndjson::JsonBuf& vals,
+void put_column(const sqlite::Statement& st, int i, const std::string& name, ndjson::JsonBuf& out,
                 CanonicalBuffer& cb) {
   auto type = st.column_type(i);
   if (type == sqlite::ColumnType::Null) {
-    vals.null();
+    out.null();
     return;
   }
   cb.name(name);
   switch (type) {
     case sqlite::ColumnType::Integer: {
       auto v = st.column_int64(i);
-      vals.integer(v);
+      out.integer(v);
       cb.integer(v);
       break;
     }
     case sqlite::ColumnType::Real: {
       auto v = st.column_double(i);
-      vals.real(v);
+      out.real(v);
       cb.real(v);
       break;
     }
     case sqlite::ColumnType::Text: {
       auto v = st.column_bytes(i);
-      vals.text(v);
+      out.text(v);
       cb.text(v);
       break;
     }
     default: {
       auto v = st.column_bytes(i);
-      vals.blob(v);
+      out.blob(v);
       cb.blob(v);
     }
   }
@@ -68,7 +68,7 @@ void put_column(const sqlite::Statement& st, int i, const std::string& name, ndj
 void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
                 std::size_t max_record) {
   const auto& schema = plan.schema;
-  ndjson::JsonBuf rec, vals;
+  ndjson::JsonBuf rec;
   ndjson::write_table(rec, schema);
   out.record(rec);
 
@@ -81,19 +81,24 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   name_json.string(schema.name);
   prefix += name_json.str();
   std::uint64_t rows = 0;
+  // The hashes precede "v" in the record but are known only after the values
+  // were written: write fixed-width placeholders and patch them, so a large
+  // row is built once, in place.
+  const std::string head = prefix + R"(,"kh":")";
+  constexpr std::string_view kBetween = R"(","h":")";
+  const std::size_t kh_at = head.size(), h_at = kh_at + 32 + kBetween.size();
   while (st.step()) {
-    vals.clear();
     row_cb.clear();
-    vals.raw("[");
-    for (int i = 0; i < ncols; ++i) {
-      if (i) vals.raw(",");
-      put_column(st, i, schema.columns[static_cast<std::size_t>(i)].name, vals, row_cb);
-    }
-    vals.raw("]");
-    for (std::size_t k = 0; k < key.size(); ++k) key[k] = column_value(st, static_cast<int>(schema.key_index[k]));
     rec.clear();
-    rec.raw(prefix).raw(R"(,"kh":")").raw(key_hash(key_cb, schema.name, key).hex());
-    rec.raw(R"(","h":")").raw(row_cb.hash().hex()).raw(R"(","v":)").raw(vals.str()).raw("}");
+    rec.raw(head).raw(std::string(32, '0')).raw(kBetween).raw(std::string(32, '0')).raw(R"(","v":[)");
+    for (int i = 0; i < ncols; ++i) {
+      if (i) rec.raw(",");
+      put_column(st, i, schema.columns[static_cast<std::size_t>(i)].name, rec, row_cb);
+    }
+    rec.raw("]}");
+    for (std::size_t k = 0; k < key.size(); ++k) key[k] = column_value(st, static_cast<int>(schema.key_index[k]));
+    rec.str().replace(kh_at, 32, key_hash(key_cb, schema.name, key).hex());
+    rec.str().replace(h_at, 32, row_cb.hash().hex());
     if (rec.str().size() > max_record)
       throw InputError(fmt::format("{}: table \"{}\": row {} is a record of {} bytes, over --max-record-bytes {}",
                                    db.path(), schema.name, rows + 1, rec.str().size(), max_record));
