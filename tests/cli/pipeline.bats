@@ -166,25 +166,42 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id='trunc'")" = 0 ]
 }
 
-@test "kill -9 of sync-load mid-load leaves whole batches only; the next run converges" {
+@test "kill -9 of sync-load at several points leaves whole batches only; the next run converges" {
     mkdir -p "$W/state"
     "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/kill.db" --users 10 --chats-per-user 40 >/dev/null
     provision kill "$W/kill.db"
-    snap kill "$W/kill.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/kill.ndjson"
-    "$B/tools/load/sync-load" --dsn "$SVC" --batch-bytes 65536 <"$W/kill.ndjson" &
-    pid=$!
-    for _ in $(seq 200); do
-        [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id='kill'")" -gt 0 ] && break
-        sleep 0.02
+    gen() { q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = 'kill'"; }
+    for point in 1 3 8; do  # kill once this many batches of the run have committed
+        snap kill "$W/kill.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/kill.ndjson"
+        g0=$(gen)
+        "$B/tools/load/sync-load" --dsn "$SVC" --batch-bytes 65536 --no-cache <"$W/kill.ndjson" 2>/dev/null &
+        pid=$!
+        for _ in $(seq 500); do
+            (($(gen) >= g0 + point)) && break
+            sleep 0.01
+        done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        echo "killed after $(($(gen) - g0)) batches"
+        [ "$(q "SELECT status FROM sync_metadata.sync_jobs WHERE client_id = 'kill' ORDER BY job_id DESC LIMIT 1")" = running ]
+        # every row in the target has its base state (same transaction), and vice versa
+        for t in chat message chat_message; do
+            [ "$(q "SELECT count(*) FROM kill.$t")" = \
+              "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'kill' AND table_name = '$t' AND status = 'loaded'")" ]
+        done
+        # the interrupted stream is stale now: refused, nothing written
+        if (($(gen) > g0)); then
+            run "$B/tools/load/sync-load" --dsn "$SVC" --no-cache <"$W/kill.ndjson"
+            [ "$status" -eq 12 ]
+        fi
+        # a fresh run converges from wherever the kill left it
+        run sync kill "$W/kill.db"
+        [ "$status" -eq 0 ]
+        run count_mismatches kill "$W/kill.db"
+        [ "$status" -eq 0 ]
+        # give the next round something to write
+        sqlite3 "$W/kill.db" "UPDATE chat SET title = title || ' (again)'; UPDATE message SET content = content || '.'"
     done
-    kill -9 "$pid" || true
-    wait "$pid" || true
-    # every chat in the target has its base state (same transaction), and vice versa
-    [ "$(q "SELECT count(*) FROM kill.chat")" = "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id='kill' AND table_name='chat'")" ]
-    run sync kill "$W/kill.db"
-    [ "$status" -eq 0 ]
-    run count_mismatches kill "$W/kill.db"
-    [ "$status" -eq 0 ]
 }
 
 @test "hostile table and column names are quoted, synced, never executed" {
@@ -316,4 +333,42 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     [ "$(q "SELECT resolved_at IS NOT NULL FROM sync_metadata.conflict_log WHERE id = $id")" = t ]
     run manual
     [ "$status" -eq 0 ]
+}
+
+@test "a pre-v0.9.6 peewee file without primary keys (unique index, rowid) syncs fully and incrementally; an upgrade adds columns" {
+    mkdir -p "$W/state"
+    python3 - "$SHARED/fixtures/openwebui/webui-schema-upgraded-from-peewee.sql" >"$W/nopk.sql" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+for t in ["auth", "user", "chat", "chatidtag", "file", "function", "memory", "model", "tool"]:
+    s = s.replace(f",\n\tCONSTRAINT pk_{t} PRIMARY KEY (id)\n", "\n")
+s += "\nCREATE TABLE legacy_log(ts INTEGER, line TEXT);"  # neither a key nor a unique index: rowid
+print(s)
+PY
+    "$GEN" create --schema-sql "$W/nopk.sql" --out "$W/nopk.db" --users 3 >/dev/null
+    sqlite3 "$W/nopk.db" "INSERT INTO legacy_log VALUES (1, 'a'), (2, 'b'), (2, 'b')"
+    run "$B/tools/snapshot/sync-snapshot" --client nopk --no-lease "$W/nopk.db"
+    [[ "$output" == *'"table":"chat"'*'"key":["id"],"key_source":"unique_index:chat_id"'* ]]
+    [[ "$output" == *'"table":"legacy_log"'*'"key":["_sqlite_rowid"],"key_source":"rowid"'* ]]
+    provision nopk "$W/nopk.db"
+    run sync nopk "$W/nopk.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches nopk "$W/nopk.db"
+    [ "$status" -eq 0 ]
+    "$GEN" mutate --db "$W/nopk.db" --seed 5 --insert 10 --update 10 --delete 5 --tables chat,memory,user >/dev/null
+    sqlite3 "$W/nopk.db" "DELETE FROM legacy_log WHERE rowid = (SELECT max(rowid) FROM legacy_log);
+                          UPDATE legacy_log SET line = 'A' WHERE rowid = (SELECT min(rowid) FROM legacy_log)"
+    run sync nopk "$W/nopk.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches nopk "$W/nopk.db"
+    [ "$status" -eq 0 ]
+    [ "$(q "SELECT string_agg(_sqlite_rowid || ':' || line, ',' ORDER BY _sqlite_rowid) FROM nopk.legacy_log")" = \
+      "$(sqlite3 "$W/nopk.db" "SELECT group_concat(rowid || ':' || line, ',') FROM (SELECT rowid, line FROM legacy_log ORDER BY rowid)")" ]
+    # an Open WebUI upgrade adds a nullable column: re-provisioning adds it, no row hash changes
+    sqlite3 "$W/nopk.db" "ALTER TABLE chat ADD COLUMN timer_note TEXT"
+    provision nopk "$W/nopk.db"
+    [ "$(q "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'nopk' AND table_name = 'chat' AND column_name = 'timer_note'")" = 1 ]
+    run sync nopk "$W/nopk.db"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"0 inserted, 0 updated, 0 deleted"* ]]
 }
