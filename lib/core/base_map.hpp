@@ -93,7 +93,8 @@ class BaseMap {
   // Fibonacci mix of both words, then fastrange onto [0, capacity).
   std::size_t home(const Hash128& kh) const {
     std::uint64_t mixed = (kh.lo ^ kh.hi) * 0x9E3779B97F4A7C15ull;
-    return static_cast<std::size_t>((static_cast<unsigned __int128>(mixed) * slots_.size()) >> 64);
+    __extension__ using u128 = unsigned __int128;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
+    return static_cast<std::size_t>((static_cast<u128>(mixed) * slots_.size()) >> 64);
   }
   std::size_t next(std::size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
   std::size_t lookup(const Hash128& kh) const;

@@ -152,7 +152,9 @@ TEST(BaseMap, MatchesUnorderedMapUnderRandomInsertsAndErases) {
   for (std::uint64_t k = 0; k < 5000; ++k) {
     auto it = m.find(crowded_key(k));
     ASSERT_EQ(it != m.end(), ref.count(k) == 1) << k;
-    if (it != m.end()) EXPECT_EQ(it->second.src.lo, ref.at(k));
+    if (it != m.end()) {
+      EXPECT_EQ(it->second.src.lo, ref.at(k));
+    }
   }
   std::size_t seen = 0;
   for (const auto& [kh, e] : m) {
