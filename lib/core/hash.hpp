@@ -21,10 +21,6 @@ struct Hash128 {
   static Hash128 from_bytes(std::string_view b16);  // throws InputError
 };
 
-struct Hash128Hasher {
-  std::size_t operator()(const Hash128& h) const { return static_cast<std::size_t>(h.lo ^ (h.hi * 31)); }
-};
-
 // Accumulates canonical bytes; hash() digests them. Reuse between rows:
 // clear(). Small values are gathered in a buffer and hashed at once (faster
 // than feeding a streaming state many small pieces); a large TEXT or BLOB is

@@ -227,14 +227,6 @@ void write_conflict(JsonBuf& j, const Conflict& c) {
   j.close();
 }
 
-std::string_view raw_array(Reader& r, std::string_view field) {
-  sj::ondemand::array arr;
-  if (r.impl().field(field, r).get_array().get(arr)) r.fail(fmt::format("field \"{}\" is not an array", field));
-  std::string_view raw;
-  if (arr.raw_json().get(raw)) r.fail(fmt::format("field \"{}\": malformed array", field));
-  return raw;
-}
-
 Row parse_values_json(std::string_view json, std::string_view what) {
   Reader ctx(-1, std::string(what), 64);  // names errors; reads nothing
   sj::ondemand::parser parser;

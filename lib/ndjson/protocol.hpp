@@ -89,10 +89,6 @@ struct Conflict {
 };
 void write_conflict(JsonBuf& j, const Conflict& c);
 
-// The JSON text of an array field exactly as it appears in the record (to
-// forward a row's "v" without decoding it). Fails if missing or not an array.
-std::string_view raw_array(Reader& r, std::string_view field);
-
 // Decodes a standalone JSON array of protocol values, e.g. a key_json of
 // sync_metadata.row_state. Throws InputError naming `what`.
 Row parse_values_json(std::string_view json, std::string_view what = "values");
