@@ -15,6 +15,7 @@ GROUPS = [
     ("nochange", "syncpipe: nothing changed"),
     ("changed_0.001", "syncpipe: 0.1 % changed"),
     ("changed_0.01", "syncpipe: 1 % changed"),
+    ("big_row", "syncpipe: + one 30 MB chat"),
     ("tiny_first", "syncpipe: tiny tenants, first sync"),
     ("tiny_nochange", "syncpipe: tiny tenants, nothing changed"),
 ]
@@ -139,6 +140,9 @@ def main():
             n = int(meta.get(f"changed_rows_{frac}", 0)) or 1
             ratios[f"changed_{frac}_extra_s_over_nochange"] = w - noch
             ratios[f"changed_{frac}_extra_ms_per_changed_row"] = 1000 * (w - noch) / n
+    big = [a["peak_rss_mb"] for a in agg if a["group"] == "big_row" and a["stage"].startswith("sync-")]
+    if big:
+        ratios["big_row_peak_rss_mb"] = max(big)
     sync_rss = [a["peak_rss_mb"] for a in agg if a["stage"].startswith("sync-")]
     if sync_rss:
         ratios["syncpipe_peak_rss_mb"] = max(sync_rss)
