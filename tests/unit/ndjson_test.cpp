@@ -172,6 +172,27 @@ double bits_to_double(std::uint64_t b) {
 
 // ---------------------------------------------------------------- values
 
+TEST(ValueCodec, EveryEscapeAtEveryPositionOfAWord) {
+  // The writer skips clean 8-byte words; a byte that needs escaping must be
+  // found at any offset, next to multi-byte UTF-8, at the start and the end.
+  const std::string specials[] = {"\"", "\\", "\n", "\r", "\t", std::string(1, '\0'), "\x01", "\x1f", "\x7f"};
+  Row row;
+  for (const auto& sp : specials)
+    for (std::size_t pos = 0; pos < 19; ++pos) {
+      std::string t = "abcdéfghijklmnopqrstuvwxyz";
+      t.insert(pos, sp);
+      row.push_back(Value::text(t));
+      row.push_back(Value::text(sp + t + sp));
+    }
+  EXPECT_EQ(round_trip(row), row);
+  ndjson::JsonBuf j;
+  j.text("plain ascii text of more than eight bytes");
+  EXPECT_EQ(j.str(), "\"plain ascii text of more than eight bytes\"");
+  j.clear();
+  j.text("12345678\"12345678\\1234567\n");
+  EXPECT_EQ(j.str(), R"("12345678\"12345678\\1234567\n")");
+}
+
 TEST(ValueCodec, IntegersOverTheWholeRange) {
   const std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
   Row row{Value::integer(lo), Value::integer(hi), Value::integer((std::int64_t{1} << 53) + 1),
