@@ -1,5 +1,7 @@
 #include "cli/run_tool.hpp"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -18,6 +20,11 @@ namespace syncpipe::cli {
 int run_tool(std::string_view program, int argc, char** argv, const std::function<int(int, char**)>& body) {
   log::set_program(program);
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe becomes EPIPE -> PipeClosed
+  // Buffers of 1 MiB and more (a large record, its values, a COPY chunk) are
+  // mapped on their own and returned to the system when freed. glibc would
+  // otherwise raise this threshold after the first such free and keep later
+  // large buffers in the heap, so peak RSS would add up across stages of work.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   try {
     return body(argc, argv);
   } catch (const ndjson::PipeClosed&) {

@@ -16,7 +16,7 @@ class Reader;
 namespace syncpipe::load {
 
 struct LoaderOptions {
-  std::size_t batch_bytes = std::size_t{32} << 20;
+  std::size_t batch_bytes = std::size_t{8} << 20;
   std::string cache_path;  // the local base-state cache to keep in step; "" for none
 };
 
