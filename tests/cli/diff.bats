@@ -13,10 +13,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    if [[ -z "${PGCLUSTER_DIR:-}" || -z "${PGPORT:-}" ]]; then
-        echo "no cluster: run under tests/lib/pgcluster.sh run" >&2
-        return 1
-    fi
+    pgcluster_require || return 1
     local b="${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD to the meson build dir}"
     export SNAPSHOT="$b/tools/snapshot/sync-snapshot" DIFF="$b/tools/diff/sync-diff" LOAD="$b/tools/load/sync-load"
     for x in "$SNAPSHOT" "$DIFF" "$LOAD"; do

@@ -10,10 +10,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    if [[ -z "${PGCLUSTER_DIR:-}" || -z "${PGPORT:-}" ]]; then
-        echo "no cluster: run under tests/lib/pgcluster.sh run" >&2
-        return 1
-    fi
+    pgcluster_require || return 1
     local t
     for t in lease snapshot diff resolve load; do
         [[ -x "${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD}/tools/$t/sync-$t" ]] || { echo "not built: sync-$t" >&2; return 1; }

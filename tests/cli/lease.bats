@@ -13,10 +13,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    if [[ -z "${PGCLUSTER_DIR:-}" || -z "${PGPORT:-}" ]]; then
-        echo "no cluster: run under tests/lib/pgcluster.sh run" >&2
-        return 1
-    fi
+    pgcluster_require || return 1
     export LEASE="${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD to the meson build dir}/tools/lease/sync-lease"
     export SNAPSHOT="$SYNCPIPE_BUILD/tools/snapshot/sync-snapshot"
     export CYCLE="$BATS_TEST_DIRNAME/../../systemd/syncpipe-cycle"

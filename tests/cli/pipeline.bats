@@ -8,7 +8,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    [[ -n "${PGCLUSTER_DIR:-}" ]] || { echo "no cluster: run under tests/lib/pgcluster.sh run" >&2; return 1; }
+    pgcluster_require || return 1
     export DB="pipe_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
     export GEN="$B/tests/gen/syncpipe-gen" W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
     pgcluster_migrate "$DB" >/dev/null
@@ -22,11 +22,12 @@ teardown_file() { dropdb --if-exists --force -- "$DB"; }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
 snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$2"; }
 provision() { snap "$1" "$2" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB"; }
-# sync CLIENT FILE [extra sync-load args] — one cycle as sync_service
+# sync CLIENT FILE [extra sync-load args] — one cycle as sync_service ($RESOLVE_CONFIG: a strategy file)
 sync() {
     local c="$1" f="$2"; shift 2
     snap "$c" "$f" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
-        "$B/tools/resolve/sync-resolve" | "$B/tools/load/sync-load" --dsn "$SVC" "$@"
+        "$B/tools/resolve/sync-resolve" ${RESOLVE_CONFIG:+--config "$RESOLVE_CONFIG"} |
+        "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state" "$@"
 }
 tenant() {  # tenant NAME LINEAGE_SQL
     "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/$2" --out "$W/$1.db" --users 4 --chats-per-user 6 >/dev/null
@@ -288,10 +289,7 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     q "UPDATE du.memory SET content = 'edited in PostgreSQL' WHERE id = '$id'"
     sqlite3 "$W/du.db" "DELETE FROM memory WHERE id = '$id'"
     printf '{"conflict_resolution":{"default_strategy":"target_wins"}}' >"$W/target_wins.json"
-    keep() {
-        snap du "$W/du.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
-            "$B/tools/resolve/sync-resolve" --config "$W/target_wins.json" | "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state"
-    }
+    keep() { RESOLVE_CONFIG="$W/target_wins.json" sync du "$W/du.db"; }
     run keep
     [ "$status" -eq 0 ]
     [ "$(q "SELECT conflict_type || ' ' || resolution FROM sync_metadata.conflict_log WHERE client_id = 'du'")" = "delete_update target" ]
@@ -313,10 +311,7 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     q "UPDATE man.memory SET content = 'target edit' WHERE id = '$a'"
     sqlite3 "$W/man.db" "UPDATE memory SET content = 'source edit' WHERE id IN ('$a', '$b')"
     printf '{"conflict_resolution":{"default_strategy":"manual"}}' >"$W/manual.json"
-    manual() {
-        snap man "$W/man.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" |
-            "$B/tools/resolve/sync-resolve" --config "$W/manual.json" | "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state"
-    }
+    manual() { RESOLVE_CONFIG="$W/manual.json" sync man "$W/man.db"; }
     run manual
     [ "$status" -eq 2 ]
     [ "$(q "SELECT content FROM man.memory WHERE id = '$a'")" = "target edit" ]   # kept

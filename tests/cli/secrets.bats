@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    [[ -n "${PGCLUSTER_DIR:-}" ]] || { echo "no cluster: run under tests/lib/pgcluster.sh run" >&2; return 1; }
+    pgcluster_require || return 1
     export DB="sec_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
     export W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
     pgcluster_migrate "$DB" >/dev/null

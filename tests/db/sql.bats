@@ -11,10 +11,7 @@ bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
-    if [[ -z "${PGCLUSTER_DIR:-}" || -z "${PGPORT:-}" ]]; then
-        echo "no cluster: run under tests/lib/pgcluster.sh run" >&2
-        return 1
-    fi
+    pgcluster_require || return 1
     export DB="sqltest_$$_$RANDOM"
     pgcluster_migrate "$DB"
     pgcluster_service_password "$DB"

@@ -141,6 +141,14 @@ pgcluster_start() {
     _pgcluster_log "PostgreSQL up: dir $dir, socket $PGHOST, 127.0.0.1:$PGPORT"
 }
 
+# pgcluster_require — for test files: fail (never skip) unless a cluster's environment is exported.
+pgcluster_require() {
+    if [[ -z "${PGCLUSTER_DIR:-}" || -z "${PGPORT:-}" ]]; then
+        echo "no cluster: run under tests/lib/pgcluster.sh run" >&2
+        return 1
+    fi
+}
+
 pgcluster_stop() {
     local dir="${PGCLUSTER_DIR:-}"
     if [[ -z "$dir" || ! -d "$dir" ]]; then
