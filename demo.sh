@@ -13,9 +13,7 @@ build="${BUILD_DIR:-$repo/build}"
 shared="${SHARED_DIR:-$repo/../shared}"
 schema_sql="$shared/fixtures/openwebui/webui-schema-upgraded-from-peewee.sql"
 
-if ! command -v meson >/dev/null || ! command -v scdoc >/dev/null || ! pkg-config --exists simdjson libxxhash; then
-    "$repo/.ci/install-deps"
-fi
+"$repo/.ci/install-deps" --if-missing
 [[ -f "$build/build.ninja" ]] || meson setup "$build" "$repo" >/dev/null
 ninja -C "$build" >/dev/null
 

@@ -61,6 +61,9 @@ run_bats() {
     rm -f "$out"
 }
 
+# --- dependencies (a fresh machine: Debian packages, as root) ----------------
+"$repo/.ci/install-deps" --if-missing || die "cannot install the dependencies (.ci/install-deps)"
+
 # --- build -------------------------------------------------------------------
 mkdir -p "$build/meson-logs" && : >"$tap"
 if [[ ! -f "$build/build.ninja" ]]; then
