@@ -28,11 +28,4 @@ void scope(pg::Transaction& tx, const std::string& cluster, int lock_timeout_ms)
   tx.set_local("lock_timeout", std::to_string(lock_timeout_ms));
 }
 
-std::string local_hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return {};
-  std::string name(buf);
-  return ndjson::valid_utf8(name) ? name : std::string();
-}
-
 }  // namespace syncpipe::lease

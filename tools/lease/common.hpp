@@ -25,7 +25,5 @@ void check_id(std::string_view what, const std::string& value);
 // give up instead of hanging.
 void scope(pg::Transaction& tx, const std::string& cluster, int lock_timeout_ms);
 
-// This machine's name for the hosts table (gethostname).
-std::string local_hostname();
 
 }  // namespace syncpipe::lease

@@ -1,3 +1,4 @@
+#include "cli/host.hpp"
 #include "gate.hpp"
 
 #include <optional>
@@ -111,7 +112,7 @@ int gate(const GateOptions& opt) {
   pg::Transaction tx(conn);
   scope(tx, opt.cluster, opt.lock_timeout_ms);
   conn.exec_params(kHeartbeatSql,
-                   {pg::Param::text(opt.cluster), pg::Param::text(opt.node), pg::Param::text(local_hostname())});
+                   {pg::Param::text(opt.cluster), pg::Param::text(opt.node), pg::Param::text(cli::local_hostname())});
   Outcome out = try_lease(conn, opt);
   tx.commit();
   if (!out.lease) {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "cli/host.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -68,9 +69,7 @@ Options parse_options(int argc, char** argv, bool& done) {
 std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
   if (!opt.node.empty()) return opt.node;
   if (head.lease) return head.lease->holder;
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
+  return cli::local_hostname();
 }
 
 // A lost connection during a lease run: if the lease has moved on, say

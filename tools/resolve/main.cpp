@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "cli/host.hpp"
 #include "cli/run_tool.hpp"
 #include "config.hpp"
 #include "core/error.hpp"
@@ -29,20 +30,13 @@ struct Options {
   AdminOptions admin;
 };
 
-std::string default_host() {
-  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 void admin_options(const cxxopts::ParseResult& res, Options& opt) {
   opt.list = res.count("list") > 0;
   if (res.count("settle")) opt.settle = res["settle"].as<std::int64_t>();
   if (res.count("take")) opt.take = res["take"].as<std::string>();
   if (res.count("value")) opt.value = res["value"].as<std::string>();
   opt.admin.dsn = cli::dsn(res);
-  opt.admin.host = res.count("host") ? res["host"].as<std::string>() : default_host();
+  opt.admin.host = res.count("host") ? res["host"].as<std::string>() : cli::default_host();
   if (res.count("client")) opt.admin.client = res["client"].as<std::string>();
   opt.admin.json = res.count("json") > 0;
   if (opt.list && opt.settle) throw UsageError("--list and --settle exclude each other");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "cli/host.hpp"
 #include "cli/run_tool.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -41,13 +42,6 @@ std::string utc_now() {
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string default_host() {
-  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
   return buf;
 }
 
@@ -132,7 +126,7 @@ int run(int argc, char** argv) {
     throw UsageError(fmt::format("--host {} differs from the lease cluster {}", opt.host, lease->cluster));
   header.client = opt.client;
   header.schema = opt.schema;
-  header.host = lease ? lease->cluster : (opt.host.empty() ? default_host() : opt.host);
+  header.host = lease ? lease->cluster : (opt.host.empty() ? cli::default_host() : opt.host);
   header.source = opt.file;
   header.stream_id = random_id();
   header.created_at = utc_now();

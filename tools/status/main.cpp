@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/host.hpp"
 #include "cli/run_tool.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -31,13 +32,6 @@ struct Options {
   bool json = false;
 };
 
-std::string default_host() {
-  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 cxxopts::Options describe() {
   cxxopts::Options o("sync-status", "Show the sync cluster's state; write Prometheus textfile metrics.");
   o.add_options()
@@ -61,7 +55,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   Options opt;
   if (done) return opt;
   opt.dsn = cli::dsn(res);
-  opt.query.host = res.count("host") ? res["host"].as<std::string>() : default_host();
+  opt.query.host = res.count("host") ? res["host"].as<std::string>() : cli::default_host();
   if (opt.query.host.empty()) throw UsageError("the host id is empty (--host, $SYNCPIPE_HOST or hostname)");
   opt.query.all_hosts = res.count("all-hosts") > 0;
   if (res.count("client")) opt.query.client = res["client"].as<std::string>();

@@ -1,0 +1,23 @@
+#include "cli/host.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "ndjson/json_out.hpp"
+
+namespace syncpipe::cli {
+
+std::string local_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return {};
+  std::string name(buf);
+  return ndjson::valid_utf8(name) ? name : std::string();
+}
+
+std::string default_host() {
+  if (const char* h = std::getenv("SYNCPIPE_HOST"); h && *h) return h;
+  return local_hostname();
+}
+
+}  // namespace syncpipe::cli
