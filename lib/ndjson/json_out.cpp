@@ -40,6 +40,12 @@ void escape_into(std::string& out, std::string_view in) {
 
 }  // namespace
 
+std::string values_json(const Row& row) {
+  JsonBuf j;
+  j.values(row);
+  return std::move(j.str());
+}
+
 bool valid_utf8(std::string_view bytes) { return simdjson::validate_utf8(bytes.data(), bytes.size()); }
 
 JsonBuf& JsonBuf::comma() {

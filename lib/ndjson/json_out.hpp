@@ -44,5 +44,7 @@ class JsonBuf {
 };
 
 bool valid_utf8(std::string_view bytes);
+// A row (or key) as the JSON array text of protocol values, e.g. row_state.key_json.
+std::string values_json(const Row& row);
 
 }  // namespace syncpipe::ndjson

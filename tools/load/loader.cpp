@@ -35,6 +35,7 @@ class Loader {
   void finish_batch(bool final);
   void remember(const ndjson::Change& c, const std::optional<Hash128>& tgt, BaseStatus status);
   void save_cache();
+  BaseState* cache();
 
   Batch::Context ctx_;
   LoaderOptions opt_;
@@ -52,6 +53,7 @@ class Loader {
   // The local base-state cache, kept in step with what is written when it
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
+  bool cache_tried_ = false;
   // Rows and bytes per table written by this job, and which moved in this batch.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> progress_;
   std::set<std::string> touched_;
@@ -61,10 +63,6 @@ LoadResult Loader::run(ndjson::Reader& in) {
   if (!in.next() || in.type() != "base")
     in.fail("expected the base record of sync-diff (pipe sync-snapshot through sync-diff first)");
   generation_ = result_.base_generation = in.int64("generation");
-  if (!opt_.cache_path.empty()) {
-    cache_ = BaseState::load(opt_.cache_path);
-    if (cache_ && (cache_->client != ctx_.head->header.client || cache_->generation != generation_)) cache_.reset();
-  }
   while (in.next()) {
     auto t = in.type();
     if (t == "table") on_table(in);
@@ -82,8 +80,20 @@ LoadResult Loader::run(ndjson::Reader& in) {
   return result_;
 }
 
+// The cache is read at the first change, not before: a run that changes
+// nothing never loads it (it can be tens of MB for a large tenant).
+BaseState* Loader::cache() {
+  if (!cache_tried_ && !opt_.cache_path.empty()) {
+    cache_tried_ = true;
+    cache_ = BaseState::load(opt_.cache_path);
+    if (cache_ && (cache_->client != ctx_.head->header.client || cache_->generation != result_.base_generation))
+      cache_.reset();
+  }
+  return cache_ ? &*cache_ : nullptr;
+}
+
 void Loader::remember(const ndjson::Change& c, const std::optional<Hash128>& tgt, BaseStatus status) {
-  if (cache_) cache_->put(c.kh, cache_->table_id(c.table), *c.h, tgt, status);
+  if (auto* b = cache()) b->put(c.kh, b->table_id(c.table), *c.h, tgt, status);
 }
 
 void Loader::save_cache() {
@@ -166,7 +176,7 @@ void Loader::on_change(ndjson::Reader& in) {
   else if (c.op == "record") on_record(c);
   else if (c.op == "delete") {
     rows_.remove(c.kh, c.k);
-    if (cache_) cache_->entries.erase(c.kh);
+    if (auto* b = cache()) b->entries.erase(c.kh);
     ++result_.counts.deleted;
   } else in.fail(fmt::format("unknown change op \"{}\"", c.op));
   auto size = static_cast<std::int64_t>(in.line().size());
@@ -187,7 +197,7 @@ void Loader::on_write(ndjson::Change& c, bool insert) {
     remember(c, std::nullopt, BaseStatus::Quarantined);
     ++result_.counts.quarantined;
     log::warn("{}: table {} key {}: quarantined: {}", ctx_.head->header.client, c.table,
-              ndjson::JsonBuf().values(c.k).str(), reason);
+              ndjson::values_json(c.k), reason);
     return;
   }
   if (insert) rows_.insert(c.v); else rows_.update(c.v);
@@ -215,7 +225,7 @@ void Loader::on_conflict(ndjson::Reader& in, bool decided) {
   ndjson::JsonBuf e;
   e.open().key("t").string(in.str("table")).key("kh").string(in.str("kh"));
   in.values("k", key);
-  e.key("k").string(ndjson::JsonBuf().values(key).str());
+  e.key("k").string(ndjson::values_json(key));
   e.key("kind").string(in.str("kind"));
   std::string resolution = decided ? std::string(in.str("resolution")) : "unresolved";
   e.key("strategy").string(decided ? in.str("strategy") : "none").key("resolution").string(resolution);
@@ -223,8 +233,8 @@ void Loader::on_conflict(ndjson::Reader& in, bool decided) {
   e.key("note").string(decided ? in.opt_str("note").value_or("") : "no sync-resolve in the pipeline");
   bool has_s = in.values(decided ? "source" : "v", source);
   bool has_t = in.values("target", target);
-  e.key("source"); has_s ? e.string(ndjson::JsonBuf().values(source).str()) : e.null();
-  e.key("target"); has_t ? e.string(ndjson::JsonBuf().values(target).str()) : e.null();
+  e.key("source"); has_s ? e.string(ndjson::values_json(source)) : e.null();
+  e.key("target"); has_t ? e.string(ndjson::values_json(target)) : e.null();
   e.key("sh").string(in.opt_str("h").value_or("")).key("th").string(in.opt_str("target_h").value_or("")).close();
   ensure_batch();
   meta_.conflict(e);

@@ -20,12 +20,6 @@ std::string close_list(ndjson::JsonBuf& j) {
   return out;
 }
 
-std::string key_json(const Row& key) {
-  ndjson::JsonBuf j;
-  j.values(key);
-  return j.str();
-}
-
 }  // namespace
 
 void TableSink::reset(const ndjson::TableSchema* schema, std::vector<PgType> types) {
@@ -94,7 +88,7 @@ void TableSink::flush(pg::Connection& c, const std::string& schema, const std::s
 void MetaSink::state(const std::string& table, const Hash128& kh, const Row& key, const Hash128& src,
                      const std::optional<Hash128>& tgt, const char* status) {
   open_list(state_);
-  state_.open().key("t").string(table).key("kh").string(kh.hex()).key("k").string(key_json(key));
+  state_.open().key("t").string(table).key("kh").string(kh.hex()).key("k").string(ndjson::values_json(key));
   state_.key("s").string(src.hex()).key("g");
   if (tgt) state_.string(tgt->hex()); else state_.null();
   state_.key("st").string(status).close();
@@ -103,8 +97,8 @@ void MetaSink::state(const std::string& table, const Hash128& kh, const Row& key
 void MetaSink::quarantine(const std::string& table, const Hash128& kh, const Row& key, const std::string& reason,
                           const Row& row) {
   open_list(quarantine_);
-  quarantine_.open().key("t").string(table).key("kh").string(kh.hex()).key("k").string(key_json(key));
-  quarantine_.key("r").text(reason).key("d").string(key_json(row)).close();
+  quarantine_.open().key("t").string(table).key("kh").string(kh.hex()).key("k").string(ndjson::values_json(key));
+  quarantine_.key("r").text(reason).key("d").string(ndjson::values_json(row)).close();
 }
 
 void MetaSink::conflict(ndjson::JsonBuf& entry) {
