@@ -8,6 +8,7 @@
 bats_require_minimum_version 1.5.0
 
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+source "$BATS_TEST_DIRNAME/../lib/helpers.bash"
 
 setup_file() {
     pgcluster_require || return 1
@@ -80,14 +81,6 @@ node() {
 
 stopped() { grep -qE '^State:[[:space:]]+T' "/proc/$(cat "$BATS_TEST_TMPDIR/$1.loadpid" 2>/dev/null)/status" 2>/dev/null; }
 
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
 
 table_of() { # table_of CLIENT — the tenant table as PostgreSQL has it
     admin "SELECT string_agg(id || '|' || title || '|' || body || '|' || updated_at, E'\n' ORDER BY id) FROM $1.chat"

@@ -11,6 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+source "$BATS_TEST_DIRNAME/../lib/helpers.bash"
 
 setup_file() {
     pgcluster_require || return 1
@@ -347,15 +348,6 @@ PY
     echo "# race: $output" >&3
 }
 
-# wait_for SECONDS CMD... — poll CMD every 0.1 s until it succeeds; fails after SECONDS.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
 
 holds() { [[ "$(lease_row "$1")" == "$2|"*"|true" ]]; }
 
