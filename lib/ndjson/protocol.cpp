@@ -179,14 +179,36 @@ Change parse_change(Reader& r) {
   return c;
 }
 
-void write_change(JsonBuf& j, const Change& c) {
+namespace {
+
+// Every field of a change record before "v".
+void change_head(JsonBuf& j, const Change& c) {
   j.open().key("t").string("change").key("op").string(c.op).key("table").string(c.table);
   j.key("kh").string(c.kh.hex());
   if (c.h) j.key("h").string(c.h->hex());
   j.key("k").values(c.k);
-  if (c.has_v) j.key("v").values(c.v);
+}
+
+}  // namespace
+
+void write_change(JsonBuf& j, const Change& c) {
+  change_head(j, c);
+  if (c.has_v && !c.v_json.empty()) j.key("v").raw(c.v_json);
+  else if (c.has_v) j.key("v").values(c.v);
   else if (c.op == "record") j.key("v").null();
   j.close();
+}
+
+void write_change(RecordWriter& out, JsonBuf& j, const Change& c) {
+  j.clear();
+  if (!c.has_v || c.v_json.empty()) {
+    write_change(j, c);
+    out.record(j);
+    return;
+  }
+  change_head(j, c);
+  j.key("v");
+  out.line({j.str(), c.v_json, "}"});
 }
 
 void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows) {
@@ -218,7 +240,8 @@ void write_conflict(JsonBuf& j, const Conflict& c) {
   j.key("kh").string(c.kh.hex());
   opt_hash(j, "h", c.h);
   j.key("k").values(c.k);
-  opt_values(j, "v", c.v);
+  if (!c.v_json.empty()) j.key("v").raw(c.v_json);
+  else opt_values(j, "v", c.v);
   opt_values(j, "target", c.target);
   opt_hash(j, "base_h", c.base_h);
   opt_hash(j, "target_h", c.target_h);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/hash.hpp"
@@ -56,6 +57,7 @@ struct Change {
   std::optional<Hash128> h;
   Row k, v;
   bool has_v = false;   // false: "v" missing or null
+  std::string_view v_json;  // with has_v: v as JSON text read from the source, written as it is (not v)
 };
 
 Lease parse_lease(Reader& r);
@@ -66,6 +68,9 @@ TableSchema parse_table(Reader& r);
 void write_table(JsonBuf& j, const TableSchema& t);
 Change parse_change(Reader& r);
 void write_change(JsonBuf& j, const Change& c);
+// Writes a change record to out; a v_json is written from where it lies,
+// not copied into j (scratch).
+void write_change(RecordWriter& out, JsonBuf& j, const Change& c);
 void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows);
 
 // sync-diff's "base" record: the base generation its changes were computed
@@ -84,6 +89,7 @@ struct Conflict {
   std::optional<Hash128> h, base_h, target_h;
   Row k;
   std::optional<Row> v, target;
+  std::string_view v_json;  // when not empty: v as JSON text read from the source (not v)
   bool drift = false;       // --verify: the target drifted, the source did not change
   std::string settled;      // JSON object members of an operator's settlement, or ""
 };

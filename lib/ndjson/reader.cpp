@@ -149,4 +149,53 @@ bool Reader::values(std::string_view f, Row& out) {
   return true;
 }
 
+bool Reader::values_at(std::string_view f, const std::vector<std::size_t>& at, Row& out, std::size_t& count) {
+  out.assign(at.size(), Value::null());
+  count = 0;
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return false;
+  sj::ondemand::array arr;
+  if (v.get_array().get(arr)) fail(fmt::format("field \"{}\" is not an array", f));
+  for (auto elem : arr) {
+    sj::ondemand::value ev;
+    if (elem.get(ev)) fail(fmt::format("field \"{}\": malformed array", f));
+    for (std::size_t i = 0; i < at.size(); ++i)  // an element not wanted is skipped unread
+      if (at[i] == count) {
+        out[i] = decode_value(ev, *this);
+        break;
+      }
+    ++count;
+  }
+  return true;
+}
+
+std::optional<std::string_view> Reader::raw(std::string_view f) {
+  sj::ondemand::value v;
+  if (!impl_->present(f, v, *this)) return std::nullopt;
+  sj::ondemand::json_type t;
+  if (v.type().get(t)) fail(fmt::format("field \"{}\": malformed", f));
+  std::string_view s;
+  sj::error_code err = sj::SUCCESS;
+  if (t == sj::ondemand::json_type::array) {
+    sj::ondemand::array a;
+    err = v.get_array().get(a);
+    if (!err) err = a.raw_json().get(s);  // moves past the array
+  } else if (t == sj::ondemand::json_type::object) {
+    sj::ondemand::object o;
+    err = v.get_object().get(o);
+    if (!err) err = o.raw_json().get(s);
+  } else {
+    s = v.raw_json_token();
+  }
+  if (err) fail(fmt::format("field \"{}\": {}", f, sj::error_message(err)));
+  // Both end where the next token starts: drop the JSON white space before it.
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  bool closed = t == sj::ondemand::json_type::array    ? s.back() == ']'
+                : t == sj::ondemand::json_type::object ? s.back() == '}'
+                                                       : true;
+  if (!closed) fail(fmt::format("field \"{}\": unbalanced brackets", f));
+  return s;
+}
+
 }  // namespace syncpipe::ndjson

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/hash.hpp"
 #include "core/value.hpp"
@@ -48,6 +49,17 @@ class Reader {
   // Decodes an array of protocol values. Returns false when the field is
   // missing or null (out is then empty).
   bool values(std::string_view field, Row& out);
+  // Decodes only the elements at positions `at` (in that order) of an array
+  // of protocol values, e.g. a row's key columns; `count` receives the
+  // array's length. Positions past its end stay null. Returns false when the
+  // field is missing or null.
+  bool values_at(std::string_view field, const std::vector<std::size_t>& at, Row& out, std::size_t& count);
+  // The JSON text of a field's value as it lies in the line (an array or
+  // object from its bracket to the matching one, else the scalar token), or
+  // nullopt when the field is missing or null. Writing it forwards the
+  // source bytes without decoding them. Only the brackets are matched; the
+  // elements are not validated (a stage that decodes them does).
+  std::optional<std::string_view> raw(std::string_view field);
 
   // Throws InputError naming this record.
   [[noreturn]] void fail(std::string_view why) const;

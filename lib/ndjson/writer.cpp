@@ -24,18 +24,24 @@ RecordWriter::~RecordWriter() {
   }
 }
 
-void RecordWriter::line(std::string_view l) {
-  ++records_;
-  bytes_ += l.size() + 1;
-  sum_.update(l);
+void RecordWriter::line(std::string_view l) { line({l}); }
+
+void RecordWriter::line(std::initializer_list<std::string_view> pieces) {
+  std::size_t size = 0;
+  for (auto p : pieces) {
+    size += p.size();
+    sum_.update(p);
+  }
   sum_.update("\n");
-  if (l.size() >= kFlushAt) {  // a large record goes out as it is, not copied into the buffer
+  ++records_;
+  bytes_ += size + 1;
+  if (size >= kFlushAt) {  // a large record goes out as it is, not copied into the buffer
     flush();
-    write_all(l);
+    for (auto p : pieces) write_all(p);
     write_all("\n");
     return;
   }
-  buf_.append(l);
+  for (auto p : pieces) buf_.append(p);
   buf_.push_back('\n');
   if (buf_.size() >= kFlushAt) flush();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,10 @@ class RecordWriter {
 
   // REQUIRES: line holds one JSON object and no line feed.
   void line(std::string_view line);
+  // One record from several pieces, e.g. a head, a value forwarded as read
+  // and the closing brace; a large piece is written from where it lies.
+  // REQUIRES: the pieces together hold one JSON object and no line feed.
+  void line(std::initializer_list<std::string_view> pieces);
   void record(const JsonBuf& json);
   // Writes the trailer and flushes. No line may follow.
   void finish();

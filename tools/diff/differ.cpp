@@ -85,10 +85,12 @@ void Differ::on_row(ndjson::Reader& in) {
   if (!b && !fast_insert_)
     fast_insert_ = (!base_table_ || base_rows_[*base_table_] == 0) && target_.is_empty(table_.name);
   if (!b && *fast_insert_) {
-    Outcome o{Verdict::Insert, kh, h, {}, Row{}, std::nullopt, std::nullopt, nullptr, false};
-    in.values("v", *o.v);
-    if (o.v->size() != table_.columns.size()) in.fail("row has a different number of values than columns");
-    o.k = table_.key_of(*o.v);
+    // Only the key is decoded; v is forwarded as read.
+    Outcome o{Verdict::Insert, kh, h, {}, std::nullopt, std::nullopt, std::nullopt, nullptr, false};
+    std::size_t n = 0;
+    in.values_at("v", table_.key_index, o.k, n);
+    if (n != table_.columns.size()) in.fail("row has a different number of values than columns");
+    o.v = in.raw("v");
     emit(std::move(o));
     return;
   }
@@ -97,10 +99,15 @@ void Differ::on_row(ndjson::Reader& in) {
 
 void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128& h, const BaseEntry* b,
                            bool unchanged) {
-  Candidate c{kh, h, {}, std::nullopt, b, unchanged};
-  in.values("v", c.v);
-  if (c.v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
-  if (!unchanged) c.image = image_hash(c.v);
+  Candidate c{kh, h, {}, {}, std::nullopt, b, unchanged};
+  {
+    Row v;
+    in.values("v", v);
+    if (v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
+    if (!unchanged) c.image = image_hash(v);
+    c.k = table_.key_of(v);
+  }  // the decoded row is freed before its text is copied
+  c.v = *in.raw("v");
   batch_bytes_ += in.line().size();
   batch_.push_back(std::move(c));
   if (batch_.size() >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes) flush();
@@ -141,7 +148,7 @@ std::optional<Row> Differ::key_image(const Row& key) const {
 void Differ::flush() {
   if (batch_.empty()) return;
   std::vector<std::optional<Row>> keys(batch_.size()), found;
-  for (std::size_t i = 0; i < batch_.size(); ++i) keys[i] = key_image(table_.key_of(batch_[i].v));
+  for (std::size_t i = 0; i < batch_.size(); ++i) keys[i] = key_image(batch_[i].k);
   target_.lookup(table_, types_, keys, found);
   ++stats_.lookups;
   for (std::size_t i = 0; i < batch_.size(); ++i) {
@@ -149,7 +156,7 @@ void Differ::flush() {
     Outcome o;
     o.kh = c.kh;
     o.h = c.h;
-    o.k = table_.key_of(c.v);
+    o.k = std::move(c.k);
     o.base = c.base;
     if (found[i]) o.target_h = row_hash(cb_, names_, *found[i]);
     if (c.unchanged) {
@@ -160,7 +167,7 @@ void Differ::flush() {
     } else {
       o.verdict = classify({c.base, c.h, c.image, o.target_h});
     }
-    o.v = std::move(c.v);
+    o.v = c.v;  // batch_ outlives the emit
     if (is_conflict(o.verdict)) o.target = std::move(found[i]);
     found[i].reset();  // only a conflict record carries the target row
     emit(std::move(o));
@@ -231,27 +238,27 @@ void Differ::emit(Outcome&& o) {
     c.kh = o.kh;
     c.h = o.h;
     c.k = std::move(o.k);
-    c.v = std::move(o.v);
+    if (o.v) c.v_json = *o.v;
     c.target = std::move(o.target);
     if (o.base) c.base_h = o.base->src;
     c.target_h = o.target_h;
     c.drift = o.drift;
     c.settled = target_.settlement(c.kh, c.h, c.target_h);
     ndjson::write_conflict(rec_, c);
-  } else {
-    ndjson::Change c;
-    c.op = verdict_name(o.verdict);
-    c.table = table_.name;
-    c.kh = o.kh;
-    c.k = std::move(o.k);
-    if (o.verdict != Verdict::Delete) {
-      c.h = o.h;
-      c.v = std::move(*o.v);
-      c.has_v = true;
-    }
-    ndjson::write_change(rec_, c);
+    out_.record(rec_);
+    return;
   }
-  out_.record(rec_);
+  ndjson::Change c;
+  c.op = verdict_name(o.verdict);
+  c.table = table_.name;
+  c.kh = o.kh;
+  c.k = std::move(o.k);
+  if (o.verdict != Verdict::Delete) {
+    c.h = o.h;
+    c.has_v = o.v.has_value();
+    if (o.v) c.v_json = *o.v;  // the source's bytes, not decoded and encoded again
+  }
+  ndjson::write_change(out_, rec_, c);
 }
 
 }  // namespace syncpipe::diff

@@ -47,7 +47,8 @@ class Differ {
  private:
   struct Candidate {
     Hash128 kh, h;
-    Row v;
+    Row k;
+    std::string v;                 // the source row's JSON array as read, forwarded as it is
     std::optional<Hash128> image;  // hash of the source's target image
     const BaseEntry* base = nullptr;
     bool unchanged = false;        // --verify: S = B, only drift is checked
@@ -68,7 +69,8 @@ class Differ {
     Hash128 kh;
     std::optional<Hash128> h;       // source row hash; none for a source delete
     Row k;
-    std::optional<Row> v, target;   // source row, target image
+    std::optional<std::string_view> v;  // source row (its JSON array as read)
+    std::optional<Row> target;          // target image
     std::optional<Hash128> target_h;
     const BaseEntry* base = nullptr;
     bool drift = false;
