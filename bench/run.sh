@@ -292,11 +292,12 @@ else
 fi
 
 # --- (4) syncpipe ------------------------------------------------------------------------------------------
-# cycle GROUP CLIENT FILE — one sync cycle as sync_service, every stage under GNU time.
+# cycle GROUP CLIENT FILE — one sync cycle as sync_service, every stage under GNU time. The snapshot skips
+# the rows the local cache says are unchanged (as syncpipe-cycle does); the first sync has no cache yet.
 cycle() {
     local g="$1" c="$2" f="$3" p="$work/t/$1.$2" e="$work/err/$1.$2" t0 t1 c0 c1 rc=0 s
     c0=$(server_cpu) t0=$(now)
-    tm "$p.snapshot" "$SNAP" --client "$c" --no-lease "$f" 2>"$e.snapshot" |
+    tm "$p.snapshot" "$SNAP" --client "$c" --no-lease --skip-unchanged --state-dir "$work/state" "$f" 2>"$e.snapshot" |
         tm "$p.diff" "$DIFF" --dsn "$SVC" --state-dir "$work/state" 2>"$e.diff" |
         tm "$p.resolve" "$RESOLVE" 2>"$e.resolve" |
         tm "$p.load" "$LOAD" --dsn "$SVC" --state-dir "$work/state" 2>"$e.load"

@@ -66,6 +66,7 @@ Header parse_header(Reader& r) {
   h.stream_id = r.str("stream_id");
   h.created_at = r.opt_str("created_at").value_or("");
   h.adhoc = r.boolean("adhoc", false);
+  h.skip_unchanged = r.boolean("skip_unchanged", false);
   return h;
 }
 
@@ -73,7 +74,9 @@ void write_header(JsonBuf& j, const Header& h) {
   j.open().key("t").string("header").key("v").integer(h.version);
   j.key("client").string(h.client).key("host").string(h.host).key("schema").string(h.schema);
   j.key("source").text(h.source).key("stream_id").string(h.stream_id);
-  j.key("adhoc").boolean(h.adhoc).key("created_at").string(h.created_at).close();
+  j.key("adhoc").boolean(h.adhoc).key("created_at").string(h.created_at);
+  if (h.skip_unchanged) j.key("skip_unchanged").boolean(true);
+  j.close();
 }
 
 namespace {

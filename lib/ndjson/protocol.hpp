@@ -28,6 +28,7 @@ struct Header {
   int version = kProtocolVersion;
   std::string client, host, schema, source, stream_id, created_at;
   bool adhoc = false;
+  bool skip_unchanged = false;  // sync-snapshot --skip-unchanged: "unchanged" records stand for skipped rows
 };
 
 struct Column {

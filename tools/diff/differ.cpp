@@ -21,6 +21,7 @@ Differ::Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const
     e.seen = false;
     ++base_rows_[e.table];
   }
+  if (opt_.skip_unchanged) skip_.emplace(base_);
 }
 
 void Differ::run(ndjson::Reader& in) {
@@ -29,6 +30,7 @@ void Differ::run(ndjson::Reader& in) {
     if (t == "row") on_row(in);
     else if (t == "table") on_table(in);
     else if (t == "table_end") on_table_end(in);
+    else if (t == "unchanged" || t == "absent_keys") on_summary(in, t);
     else out_.line(in.line());  // not ours: forwarded byte for byte
   }
   if (in_table_)
@@ -59,6 +61,7 @@ void Differ::on_table(ndjson::Reader& in) {
   names_ = table_.column_names();
   base_table_ = base_.find_table(table_.name);
   seen_ = 0;
+  if (skip_) skip_->begin_table(table_.name, base_table_);
   fast_insert_.reset();  // decided at the first new row, so empty tables cost no query
   rec_.clear();
   ndjson::write_table(rec_, table_);
@@ -73,7 +76,10 @@ void Differ::on_row(ndjson::Reader& in) {
   ++stats_.rows;
   const BaseEntry* b = nullptr;
   if (auto it = base_.entries.find(kh); it != base_.entries.end()) {
-    if (!it->second.seen) ++seen_;
+    if (!it->second.seen) {
+      ++seen_;
+      if (skip_) skip_->saw(kh, it->second);
+    }
     it->second.seen = true;
     b = &it->second;
     if (b->src == h) {  // the hot path: nothing to do, v is never decoded
@@ -179,9 +185,23 @@ void Differ::flush() {
 void Differ::on_table_end(ndjson::Reader& in) {
   if (!in_table_ || in.str("table") != table_.name) in.fail("table_end without its table record");
   flush();
-  source_deletes();
+  if (skip_) {
+    for (const auto& khs : skip_->deletes(in, opt_.batch_rows)) delete_batch(khs);
+  } else {
+    source_deletes();
+  }
   out_.line(in.line());
   in_table_ = false;
+}
+
+// The summary records of a --skip-unchanged stream (summary.hpp).
+void Differ::on_summary(ndjson::Reader& in, std::string_view type) {
+  if (!skip_) in.fail(fmt::format("{} record in a stream whose header does not say skip_unchanged", type));
+  if (!in_table_) in.fail(fmt::format("{} record outside a table", type));
+  if (type == "absent_keys") return skip_->on_absent(in);
+  auto n = skip_->on_unchanged(in);
+  stats_.rows += n;
+  stats_.unchanged += n;
 }
 
 // Base entries of this table that no source row matched: the source deleted them.

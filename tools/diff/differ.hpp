@@ -14,6 +14,7 @@
 #include "core/typemap.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
+#include "summary.hpp"
 
 namespace syncpipe::ndjson {
 class Reader;
@@ -28,6 +29,7 @@ struct DiffOptions {
   std::size_t batch_rows = 2000;                       // keys per target lookup
   std::size_t batch_bytes = std::size_t{8} << 20;      // source bytes held per batch
   bool verify = false;                                 // compare every row's target
+  bool skip_unchanged = false;                         // the header says skip_unchanged (summary.hpp)
 };
 
 struct DiffStats {
@@ -57,6 +59,7 @@ class Differ {
   void on_table(ndjson::Reader& in);
   void on_row(ndjson::Reader& in);
   void on_table_end(ndjson::Reader& in);
+  void on_summary(ndjson::Reader& in, std::string_view type);
   void add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128& h, const BaseEntry* b, bool unchanged);
   void flush();
   void source_deletes();
@@ -94,6 +97,7 @@ class Differ {
   std::uint64_t seen_ = 0;
   std::optional<bool> fast_insert_;  // no base entry and an empty target: inserts only
   std::vector<Candidate> batch_;
+  std::optional<SkipVerifier> skip_;  // --skip-unchanged streams only
   std::size_t batch_bytes_ = 0;
 
   CanonicalBuffer cb_;

@@ -84,6 +84,17 @@ BaseState base_state(Target& target, const ndjson::Header& h, std::int64_t gener
   return st;
 }
 
+// After a stale --skip-unchanged hint: the base diff used is PostgreSQL's
+// current one, so the next snapshot's hint is right.
+void save_refreshed(const BaseState& base, const ndjson::Header& h, const Options& opt) {
+  if (opt.no_cache) return;
+  try {
+    base.save(cache_path(opt.state_dir, h.client));
+  } catch (const Error& e) {
+    log::warn("cannot write the base-state cache: {}", e.what());
+  }
+}
+
 void report(const ndjson::Header& h, const BaseState& base, bool hit, const DiffStats& s) {
   auto n = [&](Verdict v) { return s.by_verdict[static_cast<int>(v)]; };
   std::uint64_t conflicts = n(Verdict::InsertInsert) + n(Verdict::UpdateUpdate) + n(Verdict::UpdateDelete) +
@@ -112,14 +123,23 @@ int run(int argc, char** argv) {
     throw RuntimeError(fmt::format("tenant {} is provisioned in schema {}, but the stream says schema {}", h.client,
                                    reg->schema, h.schema));
   target.read_types();
+  if (h.skip_unchanged && opt.diff.verify)
+    throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "
+                     "without --skip-unchanged)");
   bool hit = false;
   BaseState base = base_state(target, h, reg->generation, opt, hit);
 
   ndjson::JsonBuf rec;
   ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg->generation});
   out.record(rec);
+  opt.diff.skip_unchanged = h.skip_unchanged;
   Differ differ(target, base, out, h.client, h.schema, opt.diff);
-  differ.run(in);
+  try {
+    differ.run(in);
+  } catch (const StaleHintError&) {
+    save_refreshed(base, h, opt);
+    throw;  // no trailer: nothing of this stream can be loaded
+  }
   out.finish();
   report(h, base, hit, differ.stats());
   return exit_code::kOk;

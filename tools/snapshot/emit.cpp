@@ -9,6 +9,7 @@
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/statement.hpp"
+#include "skip.hpp"
 #include "table_plan.hpp"
 
 namespace syncpipe::snapshot {
@@ -63,10 +64,43 @@ void put_column(const sqlite::Statement& st, int i, const std::string& name, ndj
   }
 }
 
+// Appends column i's canonical form to cb straight from SQLite's bytes (no
+// Value, no JSON): the hot path of a row --skip-unchanged may skip.
+void hash_column(const sqlite::Statement& st, int i, CanonicalBuffer& cb) {
+  switch (st.column_type(i)) {
+    case sqlite::ColumnType::Integer: cb.integer(st.column_int64(i)); break;
+    case sqlite::ColumnType::Real: cb.real(st.column_double(i)); break;
+    case sqlite::ColumnType::Text: cb.text(st.column_bytes(i)); break;
+    case sqlite::ColumnType::Blob: cb.blob(st.column_bytes(i)); break;
+    case sqlite::ColumnType::Null: break;
+  }
+}
+
+// kh and h of the current row, as key_hash() and row_hash() compute them.
+void row_hashes(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& key_cb,
+                CanonicalBuffer& row_cb, Hash128& kh, Hash128& h) {
+  key_cb.clear();
+  key_cb.name(schema.name);
+  for (auto k : schema.key_index) {
+    int i = static_cast<int>(k);
+    if (st.column_type(i) == sqlite::ColumnType::Null) key_cb.name("");
+    hash_column(st, i, key_cb);
+  }
+  kh = key_cb.hash();
+  row_cb.clear();
+  for (std::size_t c = 0; c < schema.columns.size(); ++c) {
+    int i = static_cast<int>(c);
+    if (st.column_type(i) == sqlite::ColumnType::Null) continue;
+    row_cb.name(schema.columns[c].name);
+    hash_column(st, i, row_cb);
+  }
+  h = row_cb.hash();
+}
+
 }  // namespace
 
 void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
-                std::size_t max_record) {
+                std::size_t max_record, SkipHint* hint) {
   const auto& schema = plan.schema;
   ndjson::JsonBuf rec;
   ndjson::write_table(rec, schema);
@@ -87,7 +121,13 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   const std::string head = prefix + R"(,"kh":")";
   constexpr std::string_view kBetween = R"(","h":")";
   const std::size_t kh_at = head.size(), h_at = kh_at + 32 + kBetween.size();
+  if (hint) hint->begin_table(schema.name);
+  Hash128 skip_kh, skip_h;
   while (st.step()) {
+    if (hint) {
+      row_hashes(st, schema, key_cb, row_cb, skip_kh, skip_h);
+      if (hint->skip(skip_kh, skip_h)) continue;
+    }
     row_cb.clear();
     rec.clear();
     rec.raw(head).raw(std::string(32, '0')).raw(kBetween).raw(std::string(32, '0')).raw(R"(","v":[)");
@@ -105,6 +145,7 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
     out.record(rec);
     ++rows;
   }
+  if (hint) hint->end_table(out);
   rec.clear();
   ndjson::write_table_end(rec, schema.name, rows);
   out.record(rec);

@@ -15,6 +15,7 @@ class RecordWriter;
 namespace syncpipe::snapshot {
 
 struct TablePlan;
+class SkipHint;
 
 struct EmitStats {
   std::uint64_t tables = 0, rows = 0;
@@ -22,8 +23,10 @@ struct EmitStats {
 
 // REQUIRES: a read transaction is open on db, so every table is read from the
 // same snapshot. A row whose record would exceed max_record bytes throws
-// InputError (no later stage could read it).
+// InputError (no later stage could read it). With a hint (--skip-unchanged),
+// a row the hint skips is only hashed, never encoded, and the hint's summary
+// records precede the table_end (whose "rows" counts the rows written).
 void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
-                std::size_t max_record);
+                std::size_t max_record, SkipHint* hint = nullptr);
 
 }  // namespace syncpipe::snapshot

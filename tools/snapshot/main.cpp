@@ -7,6 +7,7 @@
 
 #include "cli/host.hpp"
 #include "cli/run_tool.hpp"
+#include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "emit.hpp"
@@ -16,6 +17,7 @@
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
+#include "skip.hpp"
 #include "table_plan.hpp"
 
 namespace syncpipe::snapshot {
@@ -23,8 +25,8 @@ namespace syncpipe::snapshot {
 namespace {
 
 struct Options {
-  std::string file, client, schema, host;
-  bool no_lease = false;
+  std::string file, client, schema, host, state_dir;
+  bool no_lease = false, skip_unchanged = false;
   int busy_timeout_ms = 10000;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
@@ -79,6 +81,9 @@ Options parse_options(int argc, char** argv, bool& done) {
        cxxopts::value<std::string>())
       ("no-lease", "ad-hoc run: do not read a lease record from stdin")
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>())
+      ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
+      ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
+       cxxopts::value<std::string>())
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"))
       ("max-record-bytes", "largest record accepted or written",
        cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)))
@@ -101,12 +106,24 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
   if (opt.max_record < 1024 || opt.max_record > (std::size_t{1} << 34))
     throw UsageError("--max-record-bytes must be between 1024 and 17179869184");
+  opt.skip_unchanged = res.count("skip-unchanged") > 0;
+  opt.state_dir = res.count("state-dir") ? res["state-dir"].as<std::string>() : default_state_dir();
+  if (opt.state_dir.empty()) throw UsageError("--state-dir must not be empty");
   if (res.count("exclude-table")) opt.exclude = res["exclude-table"].as<std::vector<std::string>>();
   return opt;
 }
 
 bool excluded(const Options& opt, const std::string& table) {
   return std::find(opt.exclude.begin(), opt.exclude.end(), table) != opt.exclude.end();
+}
+
+// The hint of --skip-unchanged, or nullopt (every row is written).
+std::optional<SkipHint> load_hint(const Options& opt) {
+  if (!opt.skip_unchanged) return std::nullopt;
+  auto path = cache_path(opt.state_dir, opt.client);
+  auto hint = SkipHint::load(path, opt.client);
+  if (!hint) log::info("{}: no usable base-state cache {}: writing every row", opt.client, path);
+  return hint;
 }
 
 int run(int argc, char** argv) {
@@ -140,6 +157,8 @@ int run(int argc, char** argv) {
   // every table was dropped.
   if (tables.empty()) throw InputError(opt.file + ": the database has no tables");
 
+  auto hint = load_hint(opt);
+  header.skip_unchanged = hint.has_value();
   ndjson::RecordWriter out;
   ndjson::JsonBuf rec;
   if (lease) out.line(lease_line);
@@ -148,11 +167,15 @@ int run(int argc, char** argv) {
   EmitStats stats;
   for (const auto& t : tables) {
     if (excluded(opt, t)) continue;
-    emit_table(db, plan_table(db, t), out, stats, opt.max_record);
+    emit_table(db, plan_table(db, t), out, stats, opt.max_record, hint ? &*hint : nullptr);
   }
   db.exec("COMMIT");
   out.finish();
-  log::info("{}: {} tables, {} rows", opt.client, stats.tables, stats.rows);
+  if (hint)
+    log::info("{}: {} tables, {} rows written, {} unchanged by the cache of generation {}, {} cached keys absent",
+              opt.client, stats.tables, stats.rows, hint->skipped(), hint->generation(), hint->absent());
+  else
+    log::info("{}: {} tables, {} rows", opt.client, stats.tables, stats.rows);
   return exit_code::kOk;
 }
 

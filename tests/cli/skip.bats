@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# sync-snapshot --skip-unchanged (issue 6): rows the local base-state cache says are unchanged are
+# never written; sync-diff verifies each table's "unchanged" summary against the authoritative base
+# and refuses a stream built from a stale cache (exit 75, nothing loadable written).
+#
+#   SYNCPIPE_BUILD=/path/to/build tests/lib/pgcluster.sh run bats tests/cli/skip.bats
+#
+# Each test uses its own tenants and state directories.
+
+bats_require_minimum_version 1.5.0
+source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+
+setup_file() {
+    pgcluster_require || return 1
+    export DB="skip_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
+    export GEN="$B/tests/gen/syncpipe-gen" SYNCPIPE_HOST=h1
+    pgcluster_migrate "$DB" >/dev/null
+    pgcluster_service_password "$DB" >/dev/null
+    export SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB"
+    export PGPASSFILE="$SERVICE_PASSFILE" # sync_service's password; the admin uses the socket
+}
+
+teardown_file() { dropdb --if-exists --force -- "$DB"; }
+
+setup() {
+    W="$BATS_TEST_TMPDIR"
+    T="s${BATS_TEST_NUMBER}_$RANDOM"
+    mkdir -p "$W/state" "$W/a" "$W/b"
+}
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+tenant() { # tenant NAME — a generated alembic-born tenant, provisioned
+    "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/$1.db" --users 4 \
+        --chats-per-user 6 >/dev/null
+    "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$W/$1.db" |
+        "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" >/dev/null
+}
+# snap CLIENT STATE_DIR [args] — a snapshot that skips by the cache in STATE_DIR
+snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease --skip-unchanged --state-dir "$2" "${@:3}" "$W/$1.db"; }
+diff_() { "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$1"; }
+diff_to() { diff_ "$1" >"$2"; } # diff_to STATE_DIR OUT — stderr only is left for `run`
+load() { "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$1"; }
+# sync CLIENT STATE_DIR [--plain] — one cycle; --plain: without --skip-unchanged
+sync() {
+    if [[ "${3:-}" == --plain ]]; then
+        "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$W/$1.db" | diff_ "$2" |
+            "$B/tools/resolve/sync-resolve" | load "$2"
+    else
+        snap "$1" "$2" | diff_ "$2" | "$B/tools/resolve/sync-resolve" | load "$2"
+    fi
+}
+types() { python3 -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["t"])' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '; }
+writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = '$1'"; }
+flush_stats() { sleep 0.6; q "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true; }
+# every row of every table of schema S, as one digest per table
+contents() {
+    local t
+    for t in $(sqlite3 "$W/$2.db" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+        echo "$t $(q "SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text COLLATE \"C\")), '-')
+                        FROM \"$1\".\"$t\" x")"
+    done
+}
+summary_field() { # summary_field FILE TABLE FIELD — a field of the table's unchanged record
+    python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["t"] == "unchanged" and r["table"] == sys.argv[2]: print(r[sys.argv[3]])' "$@"
+}
+
+@test "no change: the snapshot writes no row, the diff no change, the load writes nothing" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state" # the first sync has no cache: every row is written
+    snap "$T" "$W/state" >"$W/snap.ndjson" 2>"$W/snap.err"
+    cat "$W/snap.err"
+    run types <"$W/snap.ndjson"
+    echo "$output"
+    [[ "$output" != *"row="* ]]
+    [[ "$output" == *"unchanged="* ]]
+    [[ "$output" != *"absent_keys="* ]]
+    [ "$(head -n1 "$W/snap.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["skip_unchanged"])')" = True ]
+    [ "$(summary_field "$W/snap.ndjson" chat rows)" = "$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')" ]
+    [ "$(summary_field "$W/snap.ndjson" chat absent)" = 0 ]
+    grep -q "rows written" "$W/snap.err"
+    diff_ "$W/state" <"$W/snap.ndjson" >"$W/diff.ndjson"
+    run types <"$W/diff.ndjson"
+    [[ "$output" != *"change="* && "$output" != *"conflict="* && "$output" != *"unchanged="* ]]
+    flush_stats
+    before=$(writes "$T")
+    jobs=$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = '$T'")
+    run -0 sync "$T" "$W/state"
+    flush_stats
+    [ "$(writes "$T")" = "$before" ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = '$T'")" = $((jobs + 1)) ]
+}
+
+@test "updates, inserts and hard deletes converge exactly as without the flag" {
+    tenant "$T"
+    cp "$W/$T.db" "$W/${T}p.db"
+    "$B/tools/snapshot/sync-snapshot" --client "${T}p" --no-lease "$W/${T}p.db" |
+        "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" >/dev/null
+    run -0 sync "$T" "$W/state"
+    run -0 sync "${T}p" "$W/state" --plain
+    for round in 1 2; do
+        "$GEN" mutate --db "$W/$T.db" --seed "$round" --insert 15 --update 25 --delete 10 --now 1700000000 >/dev/null
+        sqlite3 "$W/$T.db" "DELETE FROM chat WHERE rowid IN (SELECT rowid FROM chat ORDER BY id LIMIT 2);
+                            UPDATE tag SET name = name || ' x' WHERE rowid = (SELECT min(rowid) FROM tag);
+                            INSERT INTO tag (id, name, user_id) SELECT 'new$round', 'New', id FROM \"user\" LIMIT 1;"
+        cp "$W/$T.db" "$W/${T}p.db"
+        snap "$T" "$W/state" >"$W/snap.ndjson"
+        [ "$(summary_field "$W/snap.ndjson" chat absent)" -ge 2 ]
+        grep -q '"t":"absent_keys"' "$W/snap.ndjson"
+        run -0 sync "$T" "$W/state"
+        run -0 sync "${T}p" "$W/state" --plain
+        diff <(contents "$T" "$T") <(contents "${T}p" "$T")
+    done
+    [ "$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')" = "$(q "SELECT count(*) FROM \"$T\".chat")" ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id = '$T'")" = \
+      "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id = '${T}p'")" ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id = '$T'")" -ge 4 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = '$T'")" = \
+      "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = '${T}p'")" ]
+}
+
+@test "a stale cache: sync-diff exits 75, nothing is written, the next run succeeds" {
+    tenant "$T"
+    run -0 sync "$T" "$W/a"  # A's cache: generation g
+    id=$(sqlite3 "$W/$T.db" 'SELECT id FROM chat ORDER BY id LIMIT 1')
+    title=$(sqlite3 "$W/$T.db" "SELECT title FROM chat WHERE id = '$id'")
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = 'changed on the other node' WHERE id = '$id'"
+    run -0 sync "$T" "$W/b"  # the other node loads the change: generation g+1, A does not know
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = '$title' WHERE id = '$id'"  # back to what A's cache has
+    gen=$(q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = '$T'")
+    jobs=$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = '$T'")
+    flush_stats
+    before=$(writes "$T")
+    snap "$T" "$W/a" >"$W/snap.ndjson"
+    run -75 diff_to "$W/a" "$W/diff.ndjson" <"$W/snap.ndjson"
+    echo "$output"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "${lines[0]}" == "sync-diff: error: table chat: "*"stale local cache"*"run the pipeline again"* ]]
+    ! grep -q '"t":"trailer"' "$W/diff.ndjson"
+    run load "$W/a" <"$W/diff.ndjson"
+    [ "$status" -eq 65 ]
+    flush_stats
+    [ "$(writes "$T")" = "$before" ]
+    [ "$(q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = '$T'")" = "$gen" ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = '$T'")" = "$jobs" ]
+    # the refused run refreshed A's cache: the next run skips by the right base and converges
+    run -0 sync "$T" "$W/a"
+    [ "$(q "SELECT title FROM \"$T\".chat WHERE id = '$id'")" = "$title" ]
+    snap "$T" "$W/a" >"$W/snap.ndjson"
+    run types <"$W/snap.ndjson"
+    [[ "$output" != *"row="* ]]
+}
+
+@test "a stale cache that only lacks deletes and inserts still verifies" {
+    tenant "$T"
+    run -0 sync "$T" "$W/a"
+    "$GEN" mutate --db "$W/$T.db" --seed 7 --insert 5 --update 5 --delete 5 --now 1700000000 >/dev/null
+    run -0 sync "$T" "$W/b"
+    snap "$T" "$W/a" >"$W/snap.ndjson"
+    run -0 diff_ "$W/a" <"$W/snap.ndjson"
+    run types <<<"$output"
+    [[ "$output" != *"change="* ]]
+}
+
+@test "a corrupt or foreign cache file is ignored: every row is written and the sync converges" {
+    tenant "$T"
+    tenant "${T}o"
+    run -0 sync "$T" "$W/state"
+    run -0 sync "${T}o" "$W/state"
+    n=$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')
+    printf 'garbage' | dd of="$W/state/$T.base" bs=1 seek=40 conv=notrunc status=none
+    snap "$T" "$W/state" >"$W/snap.ndjson" 2>"$W/err"
+    grep -q "no usable base-state cache" "$W/err"
+    [ "$(grep -c '"t":"row","table":"chat"' "$W/snap.ndjson")" = "$n" ]
+    ! grep -q '"t":"unchanged"' "$W/snap.ndjson"
+    ! grep -q 'skip_unchanged' "$W/snap.ndjson"
+    run -0 diff_ "$W/state" <"$W/snap.ndjson"
+    cp "$W/state/${T}o.base" "$W/state/$T.base"  # another tenant's cache under this tenant's name
+    snap "$T" "$W/state" >"$W/snap.ndjson" 2>"$W/err"
+    grep -q "no usable base-state cache" "$W/err"
+    [ "$(grep -c '"t":"row","table":"chat"' "$W/snap.ndjson")" = "$n" ]
+    rm "$W/state/$T.base"
+    run -0 sync "$T" "$W/state"
+    snap "$T" "$W/state" | types | grep -vq 'row='
+}
+
+@test "--verify needs every row: refused on a skipping stream (exit 64)" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state"
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    run -64 "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" --verify <"$W/snap.ndjson"
+    [[ "$output" == *"--verify"*"--skip-unchanged"* ]]
+}
+
+@test "sync-resolve forwards the summary records byte for byte" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state"
+    "$GEN" mutate --db "$W/$T.db" --seed 9 --delete 3 --now 1700000000 >/dev/null
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    "$B/tools/resolve/sync-resolve" <"$W/snap.ndjson" >"$W/res.ndjson"
+    diff <(grep -E '"t":"(unchanged|absent_keys)"' "$W/snap.ndjson") <(grep -E '"t":"(unchanged|absent_keys)"' "$W/res.ndjson")
+    grep -q '"t":"absent_keys"' "$W/res.ndjson"
+}
+
+@test "syncpipe-cycle skips unchanged rows and runs once more after a stale cache hint" {
+    local bin="$W/bin" src="$W/cy.db" c="SK$RANDOM" t
+    mkdir -p "$bin"
+    for t in lease snapshot diff resolve load; do ln -s "$B/tools/$t/sync-$t" "$bin/"; done
+    sqlite3 "$src" "CREATE TABLE \"user\" (id TEXT PRIMARY KEY, name TEXT);
+                    INSERT INTO \"user\" VALUES ('u1', 'Ann'), ('u2', 'Bo');"
+    "$B/tools/snapshot/sync-snapshot" --client "$T" --no-lease --host "$c" "$src" 2>/dev/null |
+        "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null
+    node() { # node NAME — one cycle of that node, with its own state directory
+        env PGHOST=127.0.0.1 PGPORT="$PGPORT" PGDATABASE="$DB" PGUSER=sync_service PGPASSFILE="$SERVICE_PASSFILE" \
+            SYNCPIPE_BINDIR="$bin" STATE_DIRECTORY="$W/$1" "$BATS_TEST_DIRNAME/../../systemd/syncpipe-cycle" "$c" "$1"
+    }
+    release() { "$B/tools/lease/sync-lease" release --dsn "$SVC" --cluster "$c" --node "$1"; }
+    mkdir -p "$W/node-a" "$W/node-b"
+    run -0 node node-a
+    run -0 node node-a  # skips by its cache
+    [[ "$output" == *"0 rows written, 2 unchanged"* ]]
+    [[ "$output" != *"once more"* ]]
+    sqlite3 "$src" "UPDATE \"user\" SET name = 'Anna' WHERE id = 'u1'"
+    run -0 release node-a
+    run -0 node node-b
+    sqlite3 "$src" "UPDATE \"user\" SET name = 'Ann' WHERE id = 'u1'"  # what node-a's cache still says
+    run -0 release node-b
+    run node node-a
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"stale local cache"* ]]
+    [[ "$output" == *"tenant $T: sync-diff exited 75"*"running once more"* ]]
+    [[ "$output" == *"tenant $T: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
+    [ "$(q "SELECT name FROM \"$T\".\"user\" WHERE id = 'u1'")" = Ann ]
+}
+
+@test "--help names every option the man page documents" {
+    for o in skip-unchanged state-dir; do
+        "$B/tools/snapshot/sync-snapshot" --help | grep -q -- "--$o"
+        grep -q -- "$o" "$BATS_TEST_DIRNAME/../../man/sync-snapshot.1.scd"
+    done
+}
