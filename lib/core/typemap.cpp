@@ -9,6 +9,7 @@
 
 #include "core/encoding.hpp"
 #include "core/error.hpp"
+#include "pg/copy_format.hpp"
 
 namespace syncpipe {
 
@@ -175,22 +176,6 @@ Value from_pg_text(std::string_view s, PgType t) {
   return Value::text(std::string(s));
 }
 
-namespace {
-
-void copy_escape(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default: out.push_back(c);
-    }
-  }
-}
-
-}  // namespace
-
 void append_copy_text(std::string& out, const Value& v, PgType t) {
   switch (v.kind) {
     case Kind::Null: out.append("\\N"); return;
@@ -202,11 +187,8 @@ void append_copy_text(std::string& out, const Value& v, PgType t) {
       if (std::isinf(v.r)) out.append(v.r > 0 ? "Infinity" : "-Infinity");
       else out.append(shortest(v.r));
       return;
-    case Kind::Text: copy_escape(out, v.s); return;
-    case Kind::Blob:
-      out.append("\\\\x");
-      out.append(hex_encode(v.s));
-      return;
+    case Kind::Text: pg::copy_text::append_field(out, v.s); return;
+    case Kind::Blob: pg::copy_text::append_bytea_hex(out, v.s); return;
   }
 }
 

@@ -1,5 +1,8 @@
 #include "pg/copy_format.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace syncpipe::pg::copy_text {
 namespace {
 
@@ -42,23 +45,54 @@ char decode_escape(std::string_view field, std::size_t& i) {
   return unescape_letter(c);
 }
 
+// True if any of the 8 bytes of w is a backslash or below 0x0e (which
+// covers TAB, LF and CR, and a few other control bytes that need no escape
+// and are then handled one by one). Bytes >= 0x80 never match.
+bool word_may_need_escape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const std::uint64_t below = (w - kOnes * 0x0e) & ~w & kHigh;
+  const std::uint64_t b = w ^ (kOnes * '\\');
+  const std::uint64_t backslash = (b - kOnes) & ~b & kHigh;
+  return (below | backslash) != 0;
+}
+
+char escape_letter(char c) {
+  switch (c) {
+    case '\t': return 't';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\\': return '\\';
+    default: return 0;
+  }
+}
+
 }  // namespace
 
+// Copies runs of plain bytes at once, finding the next byte to escape 8
+// bytes at a time (JSON text has long runs between backslashes).
 void append_field(std::string& buf, std::string_view value) {
-  std::size_t start = 0;
-  for (;;) {
-    const auto pos = value.find_first_of("\\\t\n\r", start);
-    buf.append(value.substr(start, pos - start));
-    if (pos == std::string_view::npos) return;
-    buf += '\\';
-    switch (value[pos]) {
-      case '\t': buf += 't'; break;
-      case '\n': buf += 'n'; break;
-      case '\r': buf += 'r'; break;
-      default: buf += '\\'; break;
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  const char* run = p;
+  while (p < end) {
+    if (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (!word_may_need_escape(w)) {
+        p += 8;
+        continue;
+      }
     }
-    start = pos + 1;
+    const char letter = escape_letter(*p);
+    if (letter) {
+      buf.append(run, p);
+      buf += '\\';
+      buf += letter;
+      run = p + 1;
+    }
+    ++p;
   }
+  buf.append(run, end);
 }
 
 void append_null(std::string& buf) { buf.append("\\N"); }

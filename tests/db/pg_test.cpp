@@ -292,6 +292,24 @@ TEST(CopyText, EscapesAndDecodes) {
   EXPECT_EQ(row[3], "\\N");
 }
 
+// The escape scan looks at 8 bytes at a time: every byte value (but NUL),
+// at every offset of a long field, must come back unchanged; the control
+// bytes next to TAB, LF and CR (which the word test also flags) stay raw.
+TEST(CopyText, EveryByteAtEveryOffsetRoundTrips) {
+  for (int c = 1; c < 256; ++c) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string field(24, 'x');
+      field[at] = static_cast<char>(c);
+      field += std::string(9, static_cast<char>(0x80 + at));  // bytes >= 0x80 never need an escape
+      std::string buf;
+      copy_text::append_field(buf, field);
+      ASSERT_EQ(copy_text::decode_field(buf), field) << "byte " << c << " at " << at;
+      const bool escaped = c == '\\' || c == '\t' || c == '\n' || c == '\r';
+      ASSERT_EQ(buf.size(), field.size() + (escaped ? 1 : 0)) << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST_F(PgTest, CopyOutStoppedEarlyLeavesConnectionUsable) {
   Connection c = connect();
   {
