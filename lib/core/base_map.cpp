@@ -42,6 +42,12 @@ std::size_t BaseMap::lookup(const Hash128& kh) const {
   }
 }
 
+void BaseMap::prefetch(const Hash128& kh) const {
+  if (slots_.empty()) return;
+  const char* p = reinterpret_cast<const char*>(slots_.data() + home(kh));
+  for (int line = 0; line < 4; ++line) __builtin_prefetch(p + 64 * line);  // a probe run is a few slots long
+}
+
 BaseMap::iterator BaseMap::find(const Hash128& kh) {
   std::size_t i = lookup(kh);
   return i == npos ? end() : iterator(slots_.data() + i, slots_.data() + slots_.size());

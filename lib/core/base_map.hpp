@@ -81,6 +81,9 @@ class BaseMap {
   iterator find(const Hash128& kh);
   const_iterator find(const Hash128& kh) const;
   bool contains(const Hash128& kh) const { return lookup(kh) != npos; }
+  // A hint only: starts loading kh's home slot into the CPU cache, so a
+  // find() after some other work does not wait for memory.
+  void prefetch(const Hash128& kh) const;
   BaseEntry& at(const Hash128& kh);              // throws std::out_of_range
   const BaseEntry& at(const Hash128& kh) const;
   BaseEntry& operator[](const Hash128& kh);      // inserts a default entry if missing

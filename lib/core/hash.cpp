@@ -1,5 +1,6 @@
 #include "core/hash.hpp"
 
+#include <bit>
 #include <cstring>
 #include <fmt/format.h>
 #include <xxhash.h>
@@ -12,8 +13,9 @@ namespace syncpipe {
 namespace {
 
 void put_le64(std::string& out, std::uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  std::memcpy(b, &v, 8);  // one 8-byte store, not eight shifts
   out.append(b, 8);
 }
 

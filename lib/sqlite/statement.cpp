@@ -103,6 +103,23 @@ std::string_view Statement::column_bytes(int i) const {
   return column_text(i);
 }
 
+ColumnValue Statement::column(int i) const {
+  sqlite3_value* v = sqlite3_column_value(stmt_.get(), i);
+  ColumnValue c;
+  auto bytes = [&](const void* data) {
+    int size = sqlite3_value_bytes(v);  // after the pointer (SQLite's documented order)
+    return data != nullptr ? std::string_view(static_cast<const char*>(data), size) : std::string_view();
+  };
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: c.type = ColumnType::Integer, c.i = sqlite3_value_int64(v); break;
+    case SQLITE_FLOAT: c.type = ColumnType::Real, c.r = sqlite3_value_double(v); break;
+    case SQLITE_TEXT: c.type = ColumnType::Text, c.bytes = bytes(sqlite3_value_text(v)); break;
+    case SQLITE_BLOB: c.type = ColumnType::Blob, c.bytes = bytes(sqlite3_value_blob(v)); break;
+    default: break;
+  }
+  return c;
+}
+
 std::string_view Statement::column_text(int i) const {
   const unsigned char* data = sqlite3_column_text(stmt_.get(), i);
   int size = sqlite3_column_bytes(stmt_.get(), i);

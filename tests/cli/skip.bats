@@ -122,6 +122,39 @@ for l in open(sys.argv[1]):
       "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = '${T}p'")" ]
 }
 
+@test "value traps and every key kind hash the same skipped or written: nothing changed, no row sent" {
+    tenant "$T"
+    "$GEN" traps --db "$W/$T.db" >/dev/null
+    sqlite3 "$W/$T.db" <<'SQL'
+CREATE TABLE nokey (a TEXT, b INTEGER);
+CREATE TABLE r (k REAL PRIMARY KEY, v TEXT);
+CREATE TABLE bl (k BLOB PRIMARY KEY, v BLOB);
+CREATE TABLE "we""ird" (k1 INTEGER NOT NULL, k2 TEXT NOT NULL, v TEXT, PRIMARY KEY (k1, k2));
+CREATE TABLE nul (k TEXT, v TEXT);
+CREATE UNIQUE INDEX nul_k ON nul (k);
+INSERT INTO nokey VALUES ('x', 1), ('y', NULL), (NULL, NULL);
+INSERT INTO r VALUES (0.1, 'a'), (-1e300, 'b'), (-0.0, NULL);
+INSERT INTO bl VALUES (X'00ff10', X''), (X'', NULL);
+INSERT INTO "we""ird" VALUES (-9223372036854775808, 'tab	"quote"
+newline', 'a'), (9223372036854775807, '', 'ü');
+INSERT INTO nul VALUES (NULL, 'null key part'), ('k', CAST(X'ff00fe' AS TEXT));
+SQL
+    "$B/tools/snapshot/sync-snapshot" --client "$T" --no-lease "$W/$T.db" |
+        "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" >/dev/null
+    run -0 sync "$T" "$W/state"
+    [ "$(q "SELECT count(*) FROM sync_metadata.quarantine WHERE client_id = '$T'")" -gt 0 ]
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    run types <"$W/snap.ndjson"
+    echo "$output"
+    [[ "$output" != *"row="* && "$output" != *"absent_keys="* ]]
+    run -0 diff_ "$W/state" <"$W/snap.ndjson"
+    # one byte changed in a trap row is written, and only that row
+    sqlite3 "$W/$T.db" "UPDATE nokey SET a = 'X' WHERE b = 1; UPDATE bl SET v = X'01' WHERE k = X'00ff10'"
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    [ "$(grep -c '"t":"row"' "$W/snap.ndjson")" = 2 ]
+    run -0 sync "$T" "$W/state"
+}
+
 @test "a stale cache: sync-diff exits 75, nothing is written, the next run succeeds" {
     tenant "$T"
     run -0 sync "$T" "$W/a"  # A's cache: generation g

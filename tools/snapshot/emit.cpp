@@ -64,37 +64,40 @@ void put_column(const sqlite::Statement& st, int i, const std::string& name, ndj
   }
 }
 
-// Appends column i's canonical form to cb straight from SQLite's bytes (no
+// Appends a column's canonical form to cb straight from SQLite's bytes (no
 // Value, no JSON): the hot path of a row --skip-unchanged may skip.
-void hash_column(const sqlite::Statement& st, int i, CanonicalBuffer& cb) {
-  switch (st.column_type(i)) {
-    case sqlite::ColumnType::Integer: cb.integer(st.column_int64(i)); break;
-    case sqlite::ColumnType::Real: cb.real(st.column_double(i)); break;
-    case sqlite::ColumnType::Text: cb.text(st.column_bytes(i)); break;
-    case sqlite::ColumnType::Blob: cb.blob(st.column_bytes(i)); break;
+void hash_column(const sqlite::ColumnValue& c, CanonicalBuffer& cb) {
+  switch (c.type) {
+    case sqlite::ColumnType::Integer: cb.integer(c.i); break;
+    case sqlite::ColumnType::Real: cb.real(c.r); break;
+    case sqlite::ColumnType::Text: cb.text(c.bytes); break;
+    case sqlite::ColumnType::Blob: cb.blob(c.bytes); break;
     case sqlite::ColumnType::Null: break;
   }
 }
 
-// kh and h of the current row, as key_hash() and row_hash() compute them.
-void row_hashes(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& key_cb,
-                CanonicalBuffer& row_cb, Hash128& kh, Hash128& h) {
-  key_cb.clear();
-  key_cb.name(schema.name);
+// kh of the current row, as key_hash() computes it.
+Hash128 key_hash_of(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& cb) {
+  cb.clear();
+  cb.name(schema.name);
   for (auto k : schema.key_index) {
-    int i = static_cast<int>(k);
-    if (st.column_type(i) == sqlite::ColumnType::Null) key_cb.name("");
-    hash_column(st, i, key_cb);
+    auto c = st.column(static_cast<int>(k));
+    if (c.type == sqlite::ColumnType::Null) cb.name("");
+    hash_column(c, cb);
   }
-  kh = key_cb.hash();
-  row_cb.clear();
-  for (std::size_t c = 0; c < schema.columns.size(); ++c) {
-    int i = static_cast<int>(c);
-    if (st.column_type(i) == sqlite::ColumnType::Null) continue;
-    row_cb.name(schema.columns[c].name);
-    hash_column(st, i, row_cb);
+  return cb.hash();
+}
+
+// h of the current row, as row_hash() computes it.
+Hash128 row_hash_of(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& cb) {
+  cb.clear();
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
+    auto c = st.column(static_cast<int>(i));
+    if (c.type == sqlite::ColumnType::Null) continue;
+    cb.name(schema.columns[i].name);
+    hash_column(c, cb);
   }
-  h = row_cb.hash();
+  return cb.hash();
 }
 
 }  // namespace
@@ -122,11 +125,11 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   constexpr std::string_view kBetween = R"(","h":")";
   const std::size_t kh_at = head.size(), h_at = kh_at + 32 + kBetween.size();
   if (hint) hint->begin_table(schema.name);
-  Hash128 skip_kh, skip_h;
   while (st.step()) {
     if (hint) {
-      row_hashes(st, schema, key_cb, row_cb, skip_kh, skip_h);
-      if (hint->skip(skip_kh, skip_h)) continue;
+      Hash128 kh = key_hash_of(st, schema, key_cb);
+      hint->prefetch(kh);  // the cache slot arrives while the row is hashed
+      if (hint->skip(kh, row_hash_of(st, schema, row_cb))) continue;
     }
     row_cb.clear();
     rec.clear();

@@ -37,6 +37,8 @@ class SkipHint {
   static std::optional<SkipHint> load(const std::string& path, const std::string& client);
 
   void begin_table(const std::string& name);
+  // Starts loading kh's cache slot into the CPU cache (call before skip()).
+  void prefetch(const Hash128& kh) const { cache_.entries.prefetch(kh); }
   // True when the row matches the cache: it is counted, not written.
   bool skip(const Hash128& kh, const Hash128& h);
   void end_table(ndjson::RecordWriter& out);
