@@ -17,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "ndjson/json_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/line_buffer.hpp"
 #include "ndjson/protocol.hpp"
@@ -962,4 +963,52 @@ TEST(Protocol, ConflictWithForwardedValues) {
   JsonBuf forwarded;
   write_conflict(forwarded, c);
   EXPECT_EQ(forwarded.str(), encoded.str());
+}
+
+// ---------------------------------------------------------------- JSON check (json columns)
+
+TEST(JsonCheck, AcceptsWhatPostgresJsonAccepts) {
+  for (const char* ok : {"{}", "[]", " \t\r\n{ } ", "0", "-0.5e+10", "1E-2", "123456789012345678901234567890",
+                         "1e400", R"("")", R"("\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t")", "true", "false", "null",
+                         R"({"a":[1,{"b":null},"x"],"c":{}})", R"([[[[]]],[{}]])", "\"caf\xc3\xa9\"",
+                         R"({"":""})", R"("\u0000")", R"("\ud83d")", R"("\ude00\ud83dx")"})
+    EXPECT_TRUE(is_valid_json(ok)) << ok;
+}
+
+TEST(JsonCheck, RefusesWhatPostgresJsonRefuses) {
+  for (const char* bad : {"", " ", "{", "}", "[1,]", "[,1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{a:1}", "[1 2]",
+                          "01", "-", "1.", ".5", "1e", "+1", "tru", "truex", "nul", "[true false]", "'a'",
+                          "\"a", "\"\\x\"", "\"\\u12\"", "\"\\u12x4\"",
+                          "\"tab\there\"", "[1]]", "[1]x", "{}{}", "\"\xff\"", "[\"\xc3\"]"})
+    EXPECT_FALSE(is_valid_json(bad)) << bad;
+  EXPECT_FALSE(is_valid_json("\"a\0b\""s));
+}
+
+TEST(JsonCheck, DepthIsBounded) {
+  EXPECT_TRUE(is_valid_json(std::string(1024, '[') + std::string(1024, ']')));
+  EXPECT_FALSE(is_valid_json(std::string(1025, '[') + std::string(1025, ']')));
+  EXPECT_FALSE(is_valid_json(std::string(100000, '[')));
+}
+
+TEST(JsonCheck, ThirtyMegabyteDocument) {
+  std::string doc = R"({"messages":[)";
+  while (doc.size() < (30u << 20)) doc += R"({"role":"user","content":"caf\u00e9 \"q\" \ud83d\ude00 x","n":-1.5e3},)";
+  doc += "null]}";
+  EXPECT_TRUE(is_valid_json(doc));
+  doc[doc.size() - 3] = ',';
+  EXPECT_FALSE(is_valid_json(doc));
+}
+
+TEST(ValueCodec, StringsDecodedFromTheLineMatchSimdjson) {
+  // Every escape form, BMP code points at the UTF-8 length boundaries, upper
+  // case hex, surrogate pairs (left to simdjson), white space after tokens.
+  TempFd f(stream_of({R"({"t":"row","v":[ "a\u0041\u00E9\u07ff\u0800\uFFFF\ud83d\ude00" , "\\\"\/" ,"", "x\u0000y" ]})"}));
+  Reader r(f.fd(), "esc");
+  ASSERT_TRUE(r.next());
+  Row v;
+  r.values("v", v);
+  EXPECT_EQ(v, (Row{Value::text("aA\xc3\xa9\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x9f\x98\x80"), Value::text("\\\"/"),
+                    Value::text(""), Value::text("x\0y"s)}));
+  for (const char* bad : {R"("\x")", R"("\u12")", R"("\u12g4")", R"("\ud83d")", R"("a\")"})
+    expect_input_error([&] { decode_one(bad); }, {"d:1"});
 }

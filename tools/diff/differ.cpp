@@ -105,7 +105,7 @@ void Differ::on_row(ndjson::Reader& in) {
 
 void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128& h, const BaseEntry* b,
                            bool unchanged) {
-  Candidate c{kh, h, {}, {}, std::nullopt, b, unchanged};
+  Candidate c{kh, h, {}, {}, {}, std::nullopt, b, unchanged};
   {
     Row v;
     in.values("v", v);
@@ -113,10 +113,13 @@ void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128&
     if (!unchanged) c.image = image_hash(v);
     c.k = table_.key_of(v);
   }  // the decoded row is freed before its text is copied
-  c.v = *in.raw("v");
+  auto v_json = *in.raw("v");
   batch_bytes_ += in.line().size();
+  bool last = batch_.size() + 1 >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes;
+  if (last) c.v_line = v_json;  // flushed while its line is current: a 30 MB row is not copied
+  else c.v = v_json;
   batch_.push_back(std::move(c));
-  if (batch_.size() >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes) flush();
+  if (last) flush();
 }
 
 // The row hash of v's target image, one column at a time (a 30 MB value is
@@ -173,7 +176,7 @@ void Differ::flush() {
     } else {
       o.verdict = classify({c.base, c.h, c.image, o.target_h});
     }
-    o.v = c.v;  // batch_ outlives the emit
+    o.v = c.v_line.empty() ? std::string_view(c.v) : c.v_line;  // batch_ outlives the emit
     if (is_conflict(o.verdict)) o.target = std::move(found[i]);
     found[i].reset();  // only a conflict record carries the target row
     emit(std::move(o));

@@ -51,6 +51,7 @@ class Differ {
     Hash128 kh, h;
     Row k;
     std::string v;                 // the source row's JSON array as read, forwarded as it is
+    std::string_view v_line;       // instead of v: that text in the current line (flushed before the next)
     std::optional<Hash128> image;  // hash of the source's target image
     const BaseEntry* base = nullptr;
     bool unchanged = false;        // --verify: S = B, only drift is checked
