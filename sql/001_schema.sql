@@ -71,7 +71,6 @@ CREATE TABLE IF NOT EXISTS sync_metadata.row_state (
     updated_at timestamptz DEFAULT now(),
     PRIMARY KEY (client_id, key_hash)
 );
-CREATE INDEX IF NOT EXISTS row_state_client_table_idx ON sync_metadata.row_state (client_id, table_name);
 
 -- Values that could not be stored as their column type: kept here with the reason, never blocking.
 CREATE TABLE IF NOT EXISTS sync_metadata.quarantine (

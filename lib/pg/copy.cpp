@@ -35,11 +35,11 @@ std::string column_list(const Connection& conn, const std::vector<std::string>& 
 }  // namespace
 
 CopyIn::CopyIn(Connection& conn, std::string_view schema, std::string_view table,
-               const std::vector<std::string>& columns, Format format)
-    : conn_(conn), format_(format) {
+               const std::vector<std::string>& columns, Format format, std::size_t chunk_bytes)
+    : conn_(conn), format_(format), chunk_(chunk_bytes) {
   conn_.exec_sql("COPY " + conn_.quote_qualified(schema, table) + column_list(conn_, columns) +
                  " FROM STDIN" + (format_ == Format::kBinary ? " (FORMAT binary)" : ""));
-  buf_.reserve(kChunkBytes + (kChunkBytes >> 2));
+  buf_.reserve(chunk_ + (chunk_ >> 2));
   if (format_ == Format::kBinary) copy_binary::append_header(buf_);
 }
 
@@ -116,17 +116,23 @@ void CopyIn::end_row() {
   }
   fields_ = 0;
   ++rows_;
-  if (buf_.size() >= kChunkBytes) flush();
+  if (buf_.size() >= chunk_) flush();
 }
 
 void CopyIn::add_rows(std::string_view rows) {
   if (format_ != Format::kText || fields_ != 0) throw RuntimeError("add_rows needs text format between rows");
-  if (buf_.empty() && rows.size() >= kChunkBytes) {
+  if (buf_.empty() && rows.size() >= chunk_) {
     for (std::size_t pos = 0; pos < rows.size(); pos += kMaxMessage) put(rows.substr(pos, kMaxMessage));
     return;
   }
   buf_.append(rows);
-  if (buf_.size() >= kChunkBytes) flush();
+  if (buf_.size() >= chunk_) flush();
+}
+
+void CopyIn::rows_added(std::int64_t n) {
+  if (format_ != Format::kText || fields_ != 0) throw RuntimeError("rows_added needs text format between rows");
+  rows_ += n;
+  if (buf_.size() >= chunk_) flush();
 }
 
 void CopyIn::put(std::string_view data) {
@@ -140,7 +146,7 @@ void CopyIn::flush() {
     put(all.substr(pos, kMaxMessage));
   }
   buf_.clear();
-  if (buf_.capacity() > 2 * kChunkBytes) buf_.shrink_to_fit();  // after a huge row
+  if (buf_.capacity() > 2 * chunk_) buf_.shrink_to_fit();  // after a huge row
 }
 
 std::int64_t CopyIn::finish() {

@@ -1,5 +1,5 @@
 // Bulk transfer with COPY. CopyIn buffers rows and sends them in chunks of
-// about kChunkBytes (memory stays bounded by one chunk plus one row); a COPY
+// about chunk_bytes (memory stays bounded by one chunk plus one row); a COPY
 // that is not finished is ended with PQputCopyEnd(conn, reason) so the server
 // discards everything it received, never with a NULL reason.
 #pragma once
@@ -20,7 +20,8 @@ class CopyIn {
   // COPY schema.table (columns) FROM STDIN; all names are quoted here.
   // Empty schema: unqualified; empty columns: every column in table order.
   CopyIn(Connection& conn, std::string_view schema, std::string_view table,
-         const std::vector<std::string>& columns, Format format = Format::kText);
+         const std::vector<std::string>& columns, Format format = Format::kText,
+         std::size_t chunk_bytes = kChunkBytes);
   ~CopyIn();  // abandons the COPY (server discards it) unless finish() ran
   CopyIn(const CopyIn&) = delete;
   CopyIn& operator=(const CopyIn&) = delete;
@@ -36,6 +37,11 @@ class CopyIn {
   // Text format only: whole rows already in COPY text form, each ended by
   // "\n". REQUIRES: not in the middle of a row.
   void add_rows(std::string_view rows);
+  // Text format only, to build rows in place (no copy): append whole rows,
+  // each ended by "\n", to text_buffer(), then call rows_added(n).
+  // REQUIRES: not in the middle of a row.
+  std::string& text_buffer() { return buf_; }
+  void rows_added(std::int64_t n);
 
   // Sends the rest, ends the COPY and checks the server's verdict.
   // Returns the number of rows the server stored.
@@ -52,6 +58,7 @@ class CopyIn {
 
   Connection& conn_;
   Format format_;
+  std::size_t chunk_;
   std::string buf_;
   std::size_t row_start_ = 0;
   int fields_ = 0;

@@ -167,6 +167,38 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id='trunc'")" = 0 ]
 }
 
+@test "a stream cut after several batches: whole batches only, job not succeeded, refused (65); --spool writes nothing" {
+    mkdir -p "$W/state"
+    "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/cut.db" --users 10 --chats-per-user 40 >/dev/null
+    provision cut "$W/cut.db"
+    snap cut "$W/cut.db" | "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" >"$W/cut-full.ndjson"
+    head -c $(($(stat -c %s "$W/cut-full.ndjson") * 2 / 3)) "$W/cut-full.ndjson" >"$W/cut-part.ndjson"  # mid-record
+    gen() { q "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = 'cut'"; }
+    # --spool: refused before anything is written
+    run env "$B/tools/load/sync-load" --dsn "$SVC" --batch-bytes 65536 --no-cache --spool <"$W/cut-part.ndjson"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"stdin:"*"not a JSON record"* ]]
+    [ "$(gen)" = 0 ]
+    [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = 'cut'")" = 0 ]
+    # streaming (the default): the batches filled before the cut are committed, whole; the job is not a success
+    run env "$B/tools/load/sync-load" --dsn "$SVC" --batch-bytes 65536 --no-cache <"$W/cut-part.ndjson"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"stdin:"*"not a JSON record"* ]]
+    (($(gen) >= 2))
+    [ "$(q "SELECT status FROM sync_metadata.sync_jobs WHERE client_id = 'cut'")" = failed ]
+    for t in chat message chat_message; do
+        [ "$(q "SELECT count(*) FROM cut.$t")" = \
+          "$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'cut' AND table_name = '$t' AND status = 'loaded'")" ]
+    done
+    n=$(q "SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'cut'")
+    ((n > 0 && n < $(grep -c '"t":"change"' "$W/cut-full.ndjson")))
+    # the next run converges
+    run sync cut "$W/cut.db"
+    [ "$status" -eq 0 ]
+    run count_mismatches cut "$W/cut.db"
+    [ "$status" -eq 0 ]
+}
+
 @test "kill -9 of sync-load at several points leaves whole batches only; the next run converges" {
     mkdir -p "$W/state"
     "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/kill.db" --users 10 --chats-per-user 40 >/dev/null

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "pg/binary_array.hpp"
 #include "pg/connection.hpp"
 #include "pg/copy.hpp"
 #include "pg/copy_format.hpp"
@@ -308,6 +309,26 @@ TEST(CopyText, EveryByteAtEveryOffsetRoundTrips) {
       ASSERT_EQ(buf.size(), field.size() + (escaped ? 1 : 0)) << "byte " << c << " at " << at;
     }
   }
+}
+
+TEST_F(PgTest, BinaryArraysArriveElementForElement) {
+  Connection c = connect();
+  BinaryArray text(Param::kTextOid), bytes(Param::kByteaOid), empty(Param::kByteaOid);
+  for (const char* s : {"a", "", "\xc3\xbc", "tab\there"}) text.add(s);
+  bytes.add(std::string("\0\xff", 2));
+  bytes.add_null();
+  ASSERT_EQ(text.size(), 4u);
+  const Result r = c.exec_params(
+      "SELECT $1::text[] = ARRAY['a', '', U&'\\00fc', E'tab\\there'], encode(($2::bytea[])[1], 'hex'), "
+      "($2::bytea[])[2] IS NULL, cardinality($2::bytea[]), cardinality($3::bytea[])",
+      {text.param(), bytes.param(), empty.param()});
+  EXPECT_EQ(r.get(0, 0), "t");
+  EXPECT_EQ(r.get(0, 1), "00ff");
+  EXPECT_EQ(r.get(0, 2), "t");
+  EXPECT_EQ(r.get(0, 3), "2");
+  EXPECT_EQ(r.get(0, 4), "0");
+  text.clear();
+  EXPECT_EQ(text.size(), 0u);
 }
 
 TEST_F(PgTest, CopyOutStoppedEarlyLeavesConnectionUsable) {

@@ -56,6 +56,13 @@ bool Batch::already_applied() {
   return done.ntuples() == 1;
 }
 
+bool Batch::base_is_empty() {
+  auto r = ctx_.conn->exec_params(
+      "SELECT NOT EXISTS (SELECT 1 FROM sync_metadata.row_state WHERE client_id = $1)",
+      {pg::Param::text(ctx_.head->header.client)});
+  return r.get(0, 0) == "t";
+}
+
 void Batch::advance_generation(bool bump) {
   const auto& client = ctx_.head->header.client;
   auto r = ctx_.conn->exec_params(

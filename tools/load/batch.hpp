@@ -39,6 +39,10 @@ class Batch {
   void open(bool bump);
   // Updates the job row and commits. `final` marks the job succeeded.
   void commit(const JobCounts& counts, bool final);
+  // True when the tenant has no base state at all (a first sync): every
+  // base-state row this job writes is then new. Under the fence and the
+  // generation check nobody else can add one meanwhile.
+  bool base_is_empty();
   bool is_open() const { return tx_ != nullptr; }
   std::int64_t generation() const { return generation_; }
   std::int64_t job_id() const { return job_id_.value_or(0); }

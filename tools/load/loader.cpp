@@ -19,9 +19,9 @@ namespace {
 
 class Loader {
  public:
-  Loader(Batch::Context ctx, const LoaderOptions& opt) : ctx_(ctx), opt_(opt) {}
+  Loader(Batch::Context ctx, const LoaderOptions& opt, LoadResult& result) : ctx_(ctx), opt_(opt), result_(result) {}
 
-  LoadResult run(ndjson::Reader& in);
+  void run(ndjson::Reader& in);
 
  private:
   void on_table(ndjson::Reader& in);
@@ -42,7 +42,8 @@ class Loader {
   std::optional<Batch> batch_;
   std::optional<std::int64_t> job_;
   std::int64_t generation_ = 0;
-  LoadResult result_;
+  std::size_t batch_bytes_ = 0;  // input bytes of the changes in the open batch
+  LoadResult& result_;
   ndjson::TableSchema table_;
   std::vector<PgType> types_;
   TableSink rows_;
@@ -59,7 +60,7 @@ class Loader {
   std::set<std::string> touched_;
 };
 
-LoadResult Loader::run(ndjson::Reader& in) {
+void Loader::run(ndjson::Reader& in) {
   if (!in.next() || in.type() != "base")
     in.fail("expected the base record of sync-diff (pipe sync-snapshot through sync-diff first)");
   generation_ = result_.base_generation = in.int64("generation");
@@ -69,7 +70,7 @@ LoadResult Loader::run(ndjson::Reader& in) {
     else if (t == "change") on_change(in);
     else if (t == "decision") on_conflict(in, true);
     else if (t == "conflict") on_conflict(in, false);
-    if (batch_ && rows_.bytes() + meta_.bytes() >= opt_.batch_bytes) finish_batch(false);
+    if (batch_ && batch_bytes_ >= opt_.batch_bytes) finish_batch(false);
   }
   // A run with no changes writes no tenant row and keeps the generation (so
   // both nodes' caches stay valid), but still proves the fence and records the job.
@@ -77,7 +78,6 @@ LoadResult Loader::run(ndjson::Reader& in) {
   finish_batch(true);
   result_.final_generation = generation_;
   save_cache();
-  return result_;
 }
 
 // The cache is read at the first change, not before: a run that changes
@@ -109,14 +109,16 @@ void Loader::save_cache() {
 
 void Loader::ensure_batch(bool bump) {
   if (batch_) return;
+  bool first = !job_;
   batch_.emplace(ctx_, generation_, job_);
   batch_->open(bump);
+  if (first) meta_.set_new_base(batch_->base_is_empty());
   generation_ = batch_->generation();
   job_ = batch_->job_id();
 }
 
 void Loader::flush_table() {
-  if (batch_ && !rows_.empty()) rows_.flush(batch_->conn(), ctx_.head->header.schema, ctx_.head->header.client, *job_);
+  if (batch_ && !rows_.empty()) rows_.flush(ctx_.head->header.client, *job_);
 }
 
 void Loader::finish_batch(bool final) {
@@ -126,6 +128,8 @@ void Loader::finish_batch(bool final) {
   meta_.flush(batch_->conn(), ctx_.head->header.host, ctx_.head->header.client, *job_);
   batch_->commit(result_.counts, final);
   batch_.reset();
+  batch_bytes_ = 0;
+  ++result_.batches_committed;
   const auto& c = result_.counts;
   if (isatty(2) && log::level() >= log::Level::Info)
     log::info("{}: {} rows written, {} MB so far", ctx_.head->header.client,
@@ -144,7 +148,7 @@ void Loader::on_table(ndjson::Reader& in) {
     types_.push_back(*t);
   }
   names_ = table_.column_names();
-  rows_.reset(&table_, types_);
+  rows_.reset(ctx_.conn, ctx_.head->header.schema, &table_, types_);
 }
 
 // Checks every value first (a quarantined row keeps its source values), then
@@ -181,6 +185,7 @@ void Loader::on_change(ndjson::Reader& in) {
   } else in.fail(fmt::format("unknown change op \"{}\"", c.op));
   auto size = static_cast<std::int64_t>(in.line().size());
   result_.counts.bytes += size;
+  batch_bytes_ += in.line().size();
   auto& p = progress_[c.table];
   ++p.first;
   touched_.insert(c.table);
@@ -238,20 +243,19 @@ void Loader::on_conflict(ndjson::Reader& in, bool decided) {
   e.key("sh").string(in.opt_str("h").value_or("")).key("th").string(in.opt_str("target_h").value_or("")).close();
   ensure_batch();
   meta_.conflict(e);
+  batch_bytes_ += in.line().size();
   ++result_.counts.conflicts;
   if (resolution == "unresolved") ++result_.counts.unresolved;
 }
 
 }  // namespace
 
-LoadResult apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt) {
-  Loader loader(ctx, opt);
+void apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt, LoadResult& result) {
+  result = LoadResult{};
   try {
-    return loader.run(in);
+    Loader(ctx, opt, result).run(in);
   } catch (const AlreadyApplied&) {
-    LoadResult r;
-    r.already_applied = true;
-    return r;
+    result.already_applied = true;
   }
 }
 

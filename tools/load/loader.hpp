@@ -1,7 +1,9 @@
-// Applies a verified change stream (sync-diff / sync-resolve output) to the
-// tenant's schema in batches: each batch is one fenced transaction holding
-// the rows, their base state, quarantine and conflict-log entries and the
-// job record, so a crash leaves PostgreSQL before or after a whole batch.
+// Applies a change stream (sync-diff / sync-resolve output) to the tenant's
+// schema in batches: each batch is one fenced transaction holding the rows,
+// their base state, quarantine and conflict-log entries and the job record,
+// so a crash leaves PostgreSQL before or after a whole batch. A batch holds
+// only whole records read before it commits; the job is marked succeeded
+// only in the last one, after the stream's trailer was verified.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +26,11 @@ struct LoadResult {
   JobCounts counts;
   bool already_applied = false;
   std::int64_t base_generation = 0, final_generation = 0;
+  std::int64_t batches_committed = 0;
 };
 
-// REQUIRES: `in` is positioned after the header (read_head done).
-LoadResult apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt);
+// REQUIRES: `in` is positioned after the header (read_head done). `result`
+// is filled as batches commit, so it tells how far a failed run got.
+void apply_stream(ndjson::Reader& in, Batch::Context ctx, const LoaderOptions& opt, LoadResult& result);
 
 }  // namespace syncpipe::load

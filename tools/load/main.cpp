@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "cli/host.hpp"
 #include "cli/run_tool.hpp"
@@ -12,6 +13,7 @@
 #include "loader.hpp"
 #include "ndjson/reader.hpp"
 #include "provision.hpp"
+#include "read_ahead.hpp"
 #include "spool.hpp"
 
 namespace syncpipe::load {
@@ -20,7 +22,7 @@ namespace {
 
 struct Options {
   std::string dsn, spool_dir, node, state_dir;
-  bool provision = false, no_lz4 = false, no_cache = false;
+  bool provision = false, no_lz4 = false, no_cache = false, spool = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::size_t batch_bytes = std::size_t{8} << 20;
   int idle_timeout_s = 10;
@@ -39,7 +41,8 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("node", "node name for the job record (default: the lease holder, else the hostname)",
        cxxopts::value<std::string>()->default_value(""))
       ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("8388608"))
-      ("spool-dir", "where the input is spooled before writing (default $TMPDIR or /tmp)",
+      ("spool", "read and verify the whole stream before writing anything (all or nothing)")
+      ("spool-dir", "where --spool keeps the input (default $TMPDIR or /tmp)",
        cxxopts::value<std::string>()->default_value(default_spool_dir()))
       ("state-dir", "directory of the local base-state cache kept in step with sync-diff's",
        cxxopts::value<std::string>()->default_value(default_state_dir()))
@@ -55,6 +58,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.dsn = cli::dsn(res);
   opt.provision = res.count("provision") > 0;
   opt.no_lz4 = res.count("no-lz4") > 0;
+  opt.spool = res.count("spool") > 0;
   opt.node = res["node"].as<std::string>();
   opt.batch_bytes = res["batch-bytes"].as<std::size_t>();
   opt.spool_dir = res["spool-dir"].as<std::string>();
@@ -88,36 +92,61 @@ std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
   throw lost;
 }
 
-int load(const Options& opt) {
+// Where the records come from: stdin as it arrives, or (--spool) a copy of
+// it whose trailer was verified before anything is written.
+struct Input {
   Spool spool;
-  spool_stdin(opt.spool_dir, opt.max_record, spool);
+  std::optional<ReadAhead> ahead;
+  std::optional<ndjson::Reader> reader;
+  ndjson::StreamHead head;
+
+  explicit Input(const Options& opt) {
+    if (opt.spool) {
+      spool_stdin(opt.spool_dir, opt.max_record, spool);
+      reader.emplace(spool.fd, "spool", opt.max_record);
+      ndjson::read_head(*reader, nullptr);
+      head = spool.head;
+    } else {
+      ahead.emplace(0);
+      reader.emplace(ahead->fd(), "stdin", opt.max_record);
+      head = ndjson::read_head(*reader, nullptr);
+    }
+  }
+};
+
+// A failed run is recorded in sync_jobs, except when the stream itself was
+// bad and nothing of it had been committed: then nothing at all is written.
+bool should_record(const Error& e, const LoadResult& r) {
+  return r.batches_committed > 0 || dynamic_cast<const InputError*>(&e) == nullptr;
+}
+
+int load(const Options& opt) {
+  Input input(opt);
+  const auto& head = input.head;
   auto conn = pg::Connection::open(opt.dsn, "sync-load");
-  Batch::Context ctx{&conn, &spool.head, node_name(opt, spool.head), spool.head.lease ? opt.idle_timeout_s : 0};
-  ndjson::Reader in(spool.fd, "spool", opt.max_record);
-  ndjson::read_head(in, nullptr);
+  Batch::Context ctx{&conn, &head, node_name(opt, head), head.lease ? opt.idle_timeout_s : 0};
   LoadResult r;
   try {
-    std::string cache = opt.no_cache ? "" : cache_path(opt.state_dir, spool.head.header.client);
-    r = apply_stream(in, ctx, {opt.batch_bytes, cache});
+    std::string cache = opt.no_cache ? "" : cache_path(opt.state_dir, head.header.client);
+    apply_stream(*input.reader, ctx, {opt.batch_bytes, cache}, r);
   } catch (const TempFailError& e) {
-    if (spool.head.lease) explain_lost_connection(opt, spool.head, e);
+    if (head.lease) explain_lost_connection(opt, head, e);
     throw;
   } catch (const FencedError&) {
     throw;
   } catch (const StaleError&) {
     throw;
   } catch (const Error& e) {
-    record_failure(ctx, e.what());
+    if (should_record(e, r)) record_failure(ctx, e.what());
     throw;
   }
   const auto& c = r.counts;
   if (r.already_applied) {
-    log::info("{}: stream {} was already applied; nothing to do", spool.head.header.client,
-              spool.head.header.stream_id);
+    log::info("{}: stream {} was already applied; nothing to do", head.header.client, head.header.stream_id);
     return exit_code::kOk;
   }
   log::info("{}: {} inserted, {} updated, {} deleted, {} quarantined, {} recorded, {} conflicts ({} unresolved)",
-            spool.head.header.client, c.inserted, c.updated, c.deleted, c.quarantined, c.recorded, c.conflicts,
+            head.header.client, c.inserted, c.updated, c.deleted, c.quarantined, c.recorded, c.conflicts,
             c.unresolved);
   return c.unresolved > 0 ? exit_code::kManual : exit_code::kOk;
 }

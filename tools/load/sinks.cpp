@@ -22,10 +22,21 @@ std::string close_list(ndjson::JsonBuf& j) {
 
 }  // namespace
 
-void TableSink::reset(const ndjson::TableSchema* schema, std::vector<PgType> types) {
-  schema_ = schema;
+namespace {
+
+// COPY data is sent in pieces of this size while rows are read, so the
+// server parses, compresses and writes one piece while the next is built.
+constexpr std::size_t kStreamChunk = std::size_t{1} << 20;
+
+}  // namespace
+
+void TableSink::reset(pg::Connection* conn, const std::string& schema, const ndjson::TableSchema* table,
+                      std::vector<PgType> types) {
+  conn_ = conn;
+  schema_name_ = schema;
+  schema_ = table;
   types_ = std::move(types);
-  inserts_.clear();
+  copy_.reset();
   updates_.clear();
   deletes_.clear();
   rows_ = 0;
@@ -40,7 +51,13 @@ void TableSink::copy_row(std::string& out, const Row& image) {
   ++rows_;
 }
 
-void TableSink::insert(const Row& image) { copy_row(inserts_, image); }
+void TableSink::insert(const Row& image) {
+  if (!copy_)
+    copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), pg::Format::kText, kStreamChunk);
+  copy_row(copy_->text_buffer(), image);
+  copy_->rows_added(1);
+}
+
 void TableSink::update(const Row& image) { copy_row(updates_, image); }
 
 void TableSink::remove(const Hash128& kh, const Row& key) {
@@ -49,9 +66,10 @@ void TableSink::remove(const Hash128& kh, const Row& key) {
   ++rows_;
 }
 
-void TableSink::upsert_updates(pg::Connection& c, const std::string& schema) {
+void TableSink::upsert_updates() {
+  auto& c = *conn_;
   std::string stage = "_syncpipe_stage_" + std::to_string(++stage_no_);
-  std::string target = c.quote_qualified(schema, schema_->name);
+  std::string target = c.quote_qualified(schema_name_, schema_->name);
   c.exec_sql("CREATE TEMP TABLE " + stage + " (LIKE " + target + ") ON COMMIT DROP");
   {
     pg::CopyIn copy(c, "", stage, {});
@@ -70,28 +88,32 @@ void TableSink::upsert_updates(pg::Connection& c, const std::string& schema) {
              ") DO " + (sets.empty() ? "NOTHING" : "UPDATE SET " + sets));
 }
 
-void TableSink::flush(pg::Connection& c, const std::string& schema, const std::string& client, std::int64_t job) {
-  if (!inserts_.empty()) {
-    pg::CopyIn copy(c, schema, schema_->name, schema_->column_names());
-    copy.add_rows(inserts_);
-    copy.finish();
+void TableSink::flush(const std::string& client, std::int64_t job) {
+  if (copy_) {
+    copy_->finish();
+    copy_.reset();
   }
-  if (!updates_.empty()) upsert_updates(c, schema);
+  if (!updates_.empty()) upsert_updates();
   if (!deletes_.str().empty()) {
-    c.exec_params("SELECT sync_metadata.delete_rows($1, $2, $3::jsonb, $4)",
-                  {pg::Param::text(client), pg::Param::text(schema_->name), pg::Param::text(close_list(deletes_)),
-                   pg::Param::int64(job)});
+    conn_->exec_params("SELECT sync_metadata.delete_rows($1, $2, $3::jsonb, $4)",
+                       {pg::Param::text(client), pg::Param::text(schema_->name),
+                        pg::Param::text(close_list(deletes_)), pg::Param::int64(job)});
   }
-  reset(schema_, types_);
+  reset(conn_, schema_name_, schema_, types_);
+}
+
+void MetaSink::StateArrays::clear() {
+  for (auto* a : {&table, &kh, &key, &src, &tgt, &status}) a->clear();
 }
 
 void MetaSink::state(const std::string& table, const Hash128& kh, const Row& key, const Hash128& src,
                      const std::optional<Hash128>& tgt, const char* status) {
-  open_list(state_);
-  state_.open().key("t").string(table).key("kh").string(kh.hex()).key("k").string(ndjson::values_json(key));
-  state_.key("s").string(src.hex()).key("g");
-  if (tgt) state_.string(tgt->hex()); else state_.null();
-  state_.key("st").string(status).close();
+  state_.table.add(table);
+  state_.kh.add(kh.bytes());
+  state_.key.add(ndjson::values_json(key));
+  state_.src.add(src.bytes());
+  if (tgt) state_.tgt.add(tgt->bytes()); else state_.tgt.add_null();
+  state_.status.add(status);
 }
 
 void MetaSink::quarantine(const std::string& table, const Hash128& kh, const Row& key, const std::string& reason,
@@ -111,23 +133,43 @@ void MetaSink::progress(const std::string& table, std::int64_t rows, std::int64_
   progress_.open().key("t").string(table).key("r").integer(rows).key("b").integer(bytes).close();
 }
 
+// The base state of the batch, and the quarantine entries of rows that now
+// loaded. A plain INSERT costs less than half of INSERT ... ON CONFLICT (which
+// must insert speculatively), so a first sync uses it. Rows go in key order:
+// the primary key's pages are then visited once each, in order (a third
+// less time than random order at 570k rows).
+void MetaSink::flush_state(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job) {
+  static const std::string kRows =
+      "WITH x AS (SELECT * FROM unnest($3::text[], $4::bytea[], $5::text[], $6::bytea[], $7::bytea[], $8::text[]) "
+      "AS x(t, kh, k, s, g, st)) ";
+  static const std::string kInsert =
+      "INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash, tgt_hash, "
+      "status) SELECT $1, $2, x.t, x.kh, x.k, x.s, x.g, x.st FROM x ORDER BY x.kh";
+  std::vector<pg::Param> p{pg::Param::text(host),  pg::Param::text(client), state_.table.param(),
+                           state_.kh.param(),      state_.key.param(),     state_.src.param(),
+                           state_.tgt.param(),     state_.status.param()};
+  if (new_base_) {
+    c.exec_params(kRows + kInsert, p);
+  } else {
+    p.push_back(pg::Param::int64(job));
+    c.exec_params(kRows + ", up AS (" + kInsert +
+                      " ON CONFLICT (client_id, key_hash) DO UPDATE SET table_name = EXCLUDED.table_name, "
+                      "key_json = EXCLUDED.key_json, src_hash = EXCLUDED.src_hash, tgt_hash = EXCLUDED.tgt_hash, "
+                      "status = EXCLUDED.status, updated_at = now() RETURNING 1), "
+                      "q AS (UPDATE sync_metadata.quarantine qq SET resolved_at = now(), job_id = $9 FROM x "
+                      "WHERE x.st = 'loaded' AND qq.client_id = $2 AND qq.key_hash = x.kh "
+                      "AND qq.resolved_at IS NULL RETURNING 1) SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM q)",
+                  p);
+  }
+  state_.clear();
+}
+
 void MetaSink::flush(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job) {
   auto p = [&](ndjson::JsonBuf& j) {
     return std::vector<pg::Param>{pg::Param::text(host), pg::Param::text(client), pg::Param::text(close_list(j)),
                                   pg::Param::int64(job)};
   };
-  if (!state_.str().empty())  // base state, and quarantine entries of rows that now loaded
-    c.exec_params(
-        "WITH x AS (SELECT * FROM json_to_recordset($3::json) AS x(t text, kh text, k text, s text, g text, "
-        "st text)), up AS (INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, "
-        "src_hash, tgt_hash, status) SELECT $1, $2, x.t, decode(x.kh, 'hex'), x.k, decode(x.s, 'hex'), "
-        "decode(x.g, 'hex'), x.st FROM x ON CONFLICT (client_id, key_hash) DO UPDATE SET "
-        "table_name = EXCLUDED.table_name, key_json = EXCLUDED.key_json, src_hash = EXCLUDED.src_hash, "
-        "tgt_hash = EXCLUDED.tgt_hash, status = EXCLUDED.status, updated_at = now() RETURNING 1), "
-        "q AS (UPDATE sync_metadata.quarantine qq SET resolved_at = now(), job_id = $4 FROM x "
-        "WHERE x.st = 'loaded' AND qq.client_id = $2 AND qq.key_hash = decode(x.kh, 'hex') "
-        "AND qq.resolved_at IS NULL RETURNING 1) SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM q)",
-        p(state_));
+  if (state_.table.size()) flush_state(c, host, client, job);
   if (!quarantine_.str().empty())
     c.exec_params(
         "INSERT INTO sync_metadata.quarantine (host_id, client_id, table_name, key_hash, row_key, reason, row_data, "

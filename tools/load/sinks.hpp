@@ -1,42 +1,51 @@
-// What one batch writes, buffered until the batch is flushed inside its
-// transaction. TableSink holds the rows of the current table (COPY text for
-// inserts and updates, keys for deletes); MetaSink holds the base state,
-// quarantine and conflict-log rows, sent as one JSON parameter per statement
-// (sync_metadata has row-level security, so COPY FROM is not available there).
+// What one batch writes inside its transaction. TableSink streams the
+// inserts of the current table with COPY as they arrive (the server works
+// while the next rows are read) and buffers its updates (COPY text) and
+// deletes (keys) until flush(). MetaSink buffers the base state (binary
+// arrays), quarantine and conflict-log rows (one JSON parameter per
+// statement) until the batch ends: sync_metadata has row-level security, so
+// COPY FROM is refused there.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/hash.hpp"
 #include "core/typemap.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
-
-namespace syncpipe::pg {
-class Connection;
-}
+#include "pg/binary_array.hpp"
+#include "pg/copy.hpp"
 
 namespace syncpipe::load {
 
 class TableSink {
  public:
-  void reset(const ndjson::TableSchema* schema, std::vector<PgType> types);
+  // The table whose changes follow, written to `schema` over `conn`.
+  // REQUIRES: the previous table was flushed.
+  void reset(pg::Connection* conn, const std::string& schema, const ndjson::TableSchema* table,
+             std::vector<PgType> types);
+  // Sent at once: a COPY stays open on the connection from the first insert
+  // until flush(). REQUIRES: inside the batch's transaction.
   void insert(const Row& image);
   void update(const Row& image);
   void remove(const Hash128& kh, const Row& key);
-  std::size_t bytes() const { return inserts_.size() + updates_.size() + deletes_.str().size(); }
+  std::size_t buffered_bytes() const { return updates_.size() + deletes_.str().size(); }
   bool empty() const { return rows_ == 0; }
-  // Writes what is buffered; REQUIRES: inside the batch's transaction.
-  void flush(pg::Connection& c, const std::string& schema, const std::string& client, std::int64_t job);
+  // Ends the COPY and writes what is buffered. REQUIRES: inside the batch's transaction.
+  void flush(const std::string& client, std::int64_t job);
 
  private:
   void copy_row(std::string& out, const Row& image);
-  void upsert_updates(pg::Connection& c, const std::string& schema);
+  void upsert_updates();
 
+  pg::Connection* conn_ = nullptr;
+  std::string schema_name_;
   const ndjson::TableSchema* schema_ = nullptr;
   std::vector<PgType> types_;
-  std::string inserts_, updates_;
+  std::optional<pg::CopyIn> copy_;
+  std::string updates_;
   ndjson::JsonBuf deletes_;
   std::size_t rows_ = 0, stage_no_ = 0;
 };
@@ -51,11 +60,25 @@ class MetaSink {
   void conflict(ndjson::JsonBuf& entry);
   // Rows and bytes of one table written so far by this job (sync_progress).
   void progress(const std::string& table, std::int64_t rows, std::int64_t bytes);
-  std::size_t bytes() const { return state_.str().size() + quarantine_.str().size() + conflicts_.str().size(); }
+  std::size_t bytes() const { return state_.bytes() + quarantine_.str().size() + conflicts_.str().size(); }
+  // The tenant had no base state when this job began: base-state rows are
+  // plain inserts (no conflict check, no quarantine entries to close).
+  void set_new_base(bool v) { new_base_ = v; }
   void flush(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job);
 
  private:
-  ndjson::JsonBuf state_, quarantine_, conflicts_, progress_;
+  // row_state columns, one array each (unnest() zips them back into rows)
+  struct StateArrays {
+    pg::BinaryArray table{pg::Param::kTextOid}, kh{pg::Param::kByteaOid}, key{pg::Param::kTextOid},
+        src{pg::Param::kByteaOid}, tgt{pg::Param::kByteaOid}, status{pg::Param::kTextOid};
+    std::size_t bytes() const { return table.bytes() + kh.bytes() + key.bytes() + src.bytes() + tgt.bytes(); }
+    void clear();
+  };
+  void flush_state(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job);
+
+  StateArrays state_;
+  bool new_base_ = false;
+  ndjson::JsonBuf quarantine_, conflicts_, progress_;
 };
 
 }  // namespace syncpipe::load
