@@ -156,9 +156,9 @@ std::optional<Row> Differ::key_image(const Row& key) const {
 
 void Differ::flush() {
   if (batch_.empty()) return;
-  std::vector<std::optional<Row>> keys(batch_.size()), found;
+  std::vector<std::optional<Row>> keys(batch_.size());
   for (std::size_t i = 0; i < batch_.size(); ++i) keys[i] = key_image(batch_[i].k);
-  target_.lookup(table_, types_, keys, found);
+  auto found = target_.lookup(table_, types_, keys);
   ++stats_.lookups;
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     auto& c = batch_[i];
@@ -167,7 +167,7 @@ void Differ::flush() {
     o.h = c.h;
     o.k = std::move(c.k);
     o.base = c.base;
-    if (found[i]) o.target_h = row_hash(cb_, names_, *found[i]);
+    o.target_h = found.hash(i, cb_, names_);
     if (c.unchanged) {
       if (!drifted(*c.base, o.target_h)) continue;
       ++stats_.drift;
@@ -177,8 +177,7 @@ void Differ::flush() {
       o.verdict = classify({c.base, c.h, c.image, o.target_h});
     }
     o.v = c.v_line.empty() ? std::string_view(c.v) : c.v_line;  // batch_ outlives the emit
-    if (is_conflict(o.verdict)) o.target = std::move(found[i]);
-    found[i].reset();  // only a conflict record carries the target row
+    if (is_conflict(o.verdict)) o.target = found.row(i);  // only a conflict record carries the target row
     emit(std::move(o));
   }
   batch_.clear();
@@ -228,7 +227,7 @@ void Differ::delete_batch(const std::vector<Hash128>& khs) {
     throw RuntimeError(fmt::format("tenant {}: {} base entries of table {} are missing from sync_metadata.row_state "
                                    "(a stale local cache? rerun with --no-cache)",
                                    client_, khs.size() - keys.size(), table_.name));
-  std::vector<std::optional<Row>> images(keys.size()), found;
+  std::vector<std::optional<Row>> images(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (keys[i].second.size() != table_.key.size())
       throw RuntimeError(fmt::format("tenant {}: table {}: a base key has {} values, the table's key {} "
@@ -236,16 +235,16 @@ void Differ::delete_batch(const std::vector<Hash128>& khs) {
                                      client_, table_.name, keys[i].second.size(), table_.key.size()));
     images[i] = key_image(keys[i].second);
   }
-  target_.lookup(table_, types_, images, found);
+  auto found = target_.lookup(table_, types_, images);
   ++stats_.lookups;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     Outcome o;
     o.kh = keys[i].first;
     o.k = std::move(keys[i].second);
     o.base = &base_.entries.at(o.kh);
-    if (found[i]) o.target_h = row_hash(cb_, names_, *found[i]);
+    o.target_h = found.hash(i, cb_, names_);
     o.verdict = classify({o.base, std::nullopt, std::nullopt, o.target_h});
-    o.target = std::move(found[i]);
+    if (is_conflict(o.verdict)) o.target = found.row(i);
     emit(std::move(o));
   }
 }

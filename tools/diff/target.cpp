@@ -165,9 +165,11 @@ bool Target::is_empty(const std::string& table) {
   return r.get(0, 0) == "t";
 }
 
-void Target::lookup(const ndjson::TableSchema& t, const std::vector<PgType>& types,
-                    const std::vector<std::optional<Row>>& keys, std::vector<std::optional<Row>>& out) {
-  out.assign(keys.size(), std::nullopt);
+TargetRows Target::lookup(const ndjson::TableSchema& t, const std::vector<PgType>& types,
+                          const std::vector<std::optional<Row>>& keys) {
+  TargetRows out;
+  out.tuple_.assign(keys.size(), -1);
+  out.types_ = types;
   ndjson::JsonBuf arr;
   arr.open_array();
   std::vector<std::size_t> index;  // array position -> keys position
@@ -179,17 +181,41 @@ void Target::lookup(const ndjson::TableSchema& t, const std::vector<PgType>& typ
     index.push_back(i);
   }
   arr.close_array();
-  if (index.empty()) return;
-  auto r = conn_.exec_params(lookup_sql(conn_, header_.schema, t, types), {pg::Param::text(arr.str())});
-  const int ncols = static_cast<int>(t.columns.size());
-  for (int row = 0; row < r.ntuples(); ++row) {
-    auto pos = static_cast<std::size_t>(r.get_int64(row, 0));
+  if (index.empty()) return out;
+  out.res_ = conn_.exec_params(lookup_sql(conn_, header_.schema, t, types), {pg::Param::text(arr.str())});
+  for (int row = 0; row < out.res_.ntuples(); ++row) {
+    auto pos = static_cast<std::size_t>(out.res_.get_int64(row, 0));
     if (pos >= index.size()) throw RuntimeError("target lookup returned an unknown key position");
-    Row img(t.columns.size());
-    for (int c = 0; c < ncols; ++c)
-      if (!r.is_null(row, c + 1)) img[static_cast<std::size_t>(c)] = from_pg_text(r.get(row, c + 1), types[static_cast<std::size_t>(c)]);
-    out[index[pos]] = std::move(img);
+    out.tuple_[index[pos]] = row;
   }
+  return out;
+}
+
+// Column c of the image is result column c + 1 (column 0 is the key position).
+std::optional<Hash128> TargetRows::hash(std::size_t i, CanonicalBuffer& cb,
+                                        const std::vector<std::string>& names) const {
+  int row = tuple_.at(i);
+  if (row < 0) return std::nullopt;
+  cb.clear();
+  for (std::size_t c = 0; c < types_.size(); ++c) {
+    int col = static_cast<int>(c) + 1;
+    if (res_.is_null(row, col)) continue;
+    cb.name(names[c]);
+    if (types_[c] == PgType::Text || types_[c] == PgType::Json) cb.text(res_.get(row, col));  // no copy
+    else cb.value(from_pg_text(res_.get(row, col), types_[c]));
+  }
+  return cb.hash();
+}
+
+std::optional<Row> TargetRows::row(std::size_t i) const {
+  int row = tuple_.at(i);
+  if (row < 0) return std::nullopt;
+  Row img(types_.size());
+  for (std::size_t c = 0; c < types_.size(); ++c) {
+    int col = static_cast<int>(c) + 1;
+    if (!res_.is_null(row, col)) img[c] = from_pg_text(res_.get(row, col), types_[c]);
+  }
+  return img;
 }
 
 std::vector<std::pair<Hash128, Row>> Target::keys_of(const std::vector<Hash128>& khs) {

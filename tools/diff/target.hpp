@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "core/base_state.hpp"
+#include "core/hash.hpp"
 #include "core/typemap.hpp"
 #include "ndjson/protocol.hpp"
+#include "pg/result.hpp"
 
 namespace syncpipe::pg {
 class Connection;
@@ -27,6 +29,23 @@ namespace syncpipe::diff {
 struct Registration {
   std::int64_t generation = 0;
   std::string schema;  // client_deployments.schema_name
+};
+
+// The target rows of one lookup, kept as PostgreSQL returned them so that a
+// large value is held once: hash() reads the values in place, row() builds
+// a target image only for a conflict record. Index i is the key's position.
+class TargetRows {
+ public:
+  // The row hash of the target image, nullopt if the target has no such row.
+  std::optional<Hash128> hash(std::size_t i, CanonicalBuffer& cb, const std::vector<std::string>& names) const;
+  // The target image, nullopt if the target has no such row.
+  std::optional<Row> row(std::size_t i) const;
+
+ private:
+  friend class Target;
+  pg::Result res_;
+  std::vector<int> tuple_;  // key position -> result row, -1 for none
+  std::vector<PgType> types_;
 };
 
 class Target {
@@ -47,11 +66,10 @@ class Target {
   BaseState read_base();
   bool is_empty(const std::string& table);
 
-  // Target images for a batch of keys (images of the key columns, in key
-  // order; nullopt = cannot exist in the target, not looked up). out[i] is
-  // the target image of row i, or nullopt if the target has no such row.
-  void lookup(const ndjson::TableSchema& t, const std::vector<PgType>& types,
-              const std::vector<std::optional<Row>>& keys, std::vector<std::optional<Row>>& out);
+  // The target rows for a batch of keys (images of the key columns, in key
+  // order; nullopt = cannot exist in the target, not looked up).
+  TargetRows lookup(const ndjson::TableSchema& t, const std::vector<PgType>& types,
+                    const std::vector<std::optional<Row>>& keys);
   // key_json of base entries, decoded: kh -> key values.
   std::vector<std::pair<Hash128, Row>> keys_of(const std::vector<Hash128>& khs);
   // An operator's settlement of this very conflict (sync-resolve --settle:
