@@ -44,9 +44,30 @@ Hash128 Hash128::from_bytes(std::string_view b) {
   return {get_be64(p), get_be64(p + 8)};
 }
 
+namespace {
+
+// 64 bits from 16 hex digits, no allocation (two per record on the hot path).
+bool hex64(std::string_view hex, std::uint64_t& out) {
+  out = 0;
+  for (char c : hex) {
+    unsigned d = c >= '0' && c <= '9'   ? static_cast<unsigned>(c - '0')
+                 : c >= 'a' && c <= 'f' ? static_cast<unsigned>(c - 'a' + 10)
+                 : c >= 'A' && c <= 'F' ? static_cast<unsigned>(c - 'A' + 10)
+                                        : 16u;
+    if (d == 16) return false;
+    out = out << 4 | d;
+  }
+  return true;
+}
+
+}  // namespace
+
 Hash128 Hash128::from_hex(std::string_view hex) {
   if (hex.size() != 32) throw InputError(fmt::format("bad hash '{}': expected 32 hex digits", hex));
-  return from_bytes(hex_decode(hex));
+  Hash128 h;
+  if (!hex64(hex.substr(0, 16), h.hi) || !hex64(hex.substr(16), h.lo))
+    throw InputError(fmt::format("bad hex digit in '{}'", hex));
+  return h;
 }
 
 namespace {
