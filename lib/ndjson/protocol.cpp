@@ -238,19 +238,48 @@ void opt_values(JsonBuf& j, std::string_view key, const std::optional<Row>& row)
 
 }  // namespace
 
-void write_conflict(JsonBuf& j, const Conflict& c) {
+namespace {
+
+// Every field of a conflict record before "v".
+void conflict_head(JsonBuf& j, const Conflict& c) {
   j.open().key("t").string("conflict").key("kind").string(c.kind).key("table").string(c.table);
   j.key("kh").string(c.kh.hex());
   opt_hash(j, "h", c.h);
   j.key("k").values(c.k);
-  if (!c.v_json.empty()) j.key("v").raw(c.v_json);
-  else opt_values(j, "v", c.v);
+}
+
+// Every field after "v", and the closing brace.
+void conflict_tail(JsonBuf& j, const Conflict& c) {
   opt_values(j, "target", c.target);
   opt_hash(j, "base_h", c.base_h);
   opt_hash(j, "target_h", c.target_h);
   if (c.drift) j.key("drift").boolean(true);
   if (!c.settled.empty()) j.raw(",").raw(c.settled);
   j.close();
+}
+
+}  // namespace
+
+void write_conflict(JsonBuf& j, const Conflict& c) {
+  conflict_head(j, c);
+  if (!c.v_json.empty()) j.key("v").raw(c.v_json);
+  else opt_values(j, "v", c.v);
+  conflict_tail(j, c);
+}
+
+void write_conflict(RecordWriter& out, JsonBuf& j, const Conflict& c) {
+  j.clear();
+  if (c.v_json.empty()) {
+    write_conflict(j, c);
+    out.record(j);
+    return;
+  }
+  conflict_head(j, c);
+  j.key("v");
+  JsonBuf tail;
+  tail.raw(",");  // a fresh JsonBuf writes no comma before its first key
+  conflict_tail(tail, c);
+  out.line({j.str(), c.v_json, tail.str()});
 }
 
 Row parse_values_json(std::string_view json, std::string_view what) {

@@ -95,6 +95,9 @@ struct Conflict {
   std::string settled;      // JSON object members of an operator's settlement, or ""
 };
 void write_conflict(JsonBuf& j, const Conflict& c);
+// Writes a conflict record to out; a v_json is written from where it lies,
+// not copied into j (scratch).
+void write_conflict(RecordWriter& out, JsonBuf& j, const Conflict& c);
 
 // Decodes a standalone JSON array of protocol values, e.g. a key_json of
 // sync_metadata.row_state. Throws InputError naming `what`.

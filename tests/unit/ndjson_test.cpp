@@ -963,6 +963,30 @@ TEST(Protocol, ConflictWithForwardedValues) {
   JsonBuf forwarded;
   write_conflict(forwarded, c);
   EXPECT_EQ(forwarded.str(), encoded.str());
+  c.target = Row{Value::integer(1), Value::text(std::string(5 << 20, 'z'))};  // large: written in pieces
+  c.base_h = Hash128{3, 3};
+  c.settled = R"("settled":"source")";
+  c.drift = true;
+  JsonBuf whole;
+  write_conflict(whole, c);
+  TempFd out;
+  {
+    RecordWriter w(out.fd());
+    JsonBuf scratch;
+    write_conflict(w, scratch, c);
+    w.finish();
+  }
+  std::string s = out.contents();
+  EXPECT_EQ(s.substr(0, s.find('\n')), whole.str());
+  TempFd in(s);
+  Reader r(in.fd(), "conflict");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(r.str("settled"), "source");
+  EXPECT_TRUE(r.boolean("drift", false));
+  Row target;
+  EXPECT_TRUE(r.values("target", target));
+  EXPECT_EQ(target, *c.target);
+  EXPECT_FALSE(r.next());
 }
 
 // ---------------------------------------------------------------- JSON check (json columns)

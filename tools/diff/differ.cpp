@@ -252,7 +252,6 @@ void Differ::delete_batch(const std::vector<Hash128>& khs) {
 void Differ::emit(Outcome&& o) {
   ++stats_.by_verdict[static_cast<int>(o.verdict)];
   if (o.verdict == Verdict::Nothing) return;
-  rec_.clear();
   if (is_conflict(o.verdict)) {
     ndjson::Conflict c;
     c.kind = verdict_name(o.verdict);
@@ -266,8 +265,7 @@ void Differ::emit(Outcome&& o) {
     c.target_h = o.target_h;
     c.drift = o.drift;
     c.settled = target_.settlement(c.kh, c.h, c.target_h);
-    ndjson::write_conflict(rec_, c);
-    out_.record(rec_);
+    ndjson::write_conflict(out_, rec_, c);
     return;
   }
   ndjson::Change c;
