@@ -228,6 +228,17 @@ SQL
     [[ "$output" == *"--verify"*"--skip-unchanged"* ]]
 }
 
+@test "a skipping stream cannot provision: refused (65), nothing created" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state"
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    grep -q '"skip_unchanged":true' "$W/snap.ndjson"
+    q "DROP SCHEMA $T CASCADE" 2>/dev/null
+    run -65 "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" <"$W/snap.ndjson"
+    [[ "$output" == *"--skip-unchanged stream cannot provision"* ]]
+    [ "$(q "SELECT count(*) FROM information_schema.schemata WHERE schema_name = '$T'")" = 0 ]
+}
+
 @test "sync-resolve forwards the summary records byte for byte" {
     tenant "$T"
     run -0 sync "$T" "$W/state"

@@ -32,6 +32,9 @@ void check_name(std::string_view what, std::string_view name) {
 std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& head) {
   ndjson::Reader in(0, "stdin", max_record);
   head = ndjson::read_head(in, nullptr);
+  // Column types are chosen from the rows seen: a stream that left rows out cannot provision.
+  if (head.header.skip_unchanged)
+    in.fail("a sync-snapshot --skip-unchanged stream cannot provision (its unchanged rows are not in it)");
   std::vector<TableDraft> tables;
   Row v;
   while (in.next()) {
