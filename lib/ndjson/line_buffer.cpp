@@ -22,6 +22,20 @@ LineBuffer::LineBuffer(int fd, std::string name, std::size_t max_line)
   buf_.reset(new char[cap_ + simdjson::SIMDJSON_PADDING]);
 }
 
+LineBuffer::LineBuffer(ByteSource source, std::string name, std::size_t max_line)
+    : LineBuffer(-1, std::move(name), max_line) {
+  source_ = std::move(source);
+}
+
+std::size_t LineBuffer::read_some(char* dst, std::size_t n) {
+  if (source_) return source_(dst, n);
+  for (;;) {
+    ssize_t got = ::read(fd_, dst, n);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) throw RuntimeError(fmt::format("{}: read: {}", name_, std::strerror(errno)));
+  }
+}
+
 std::size_t LineBuffer::capacity_after(const char* p) const {
   return static_cast<std::size_t>(buf_.get() + cap_ + simdjson::SIMDJSON_PADDING - p);
 }
@@ -48,18 +62,14 @@ void LineBuffer::make_room() {
 bool LineBuffer::fill() {
   if (eof_) return false;
   if (cap_ - end_ < kReadChunk / 4) make_room();
-  for (;;) {
-    ssize_t n = ::read(fd_, buf_.get() + end_, cap_ - end_);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw RuntimeError(fmt::format("{}: read: {}", name_, std::strerror(errno)));
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    end_ += static_cast<std::size_t>(n);
-    bytes_read_ += static_cast<std::uint64_t>(n);
-    return true;
+  const std::size_t n = read_some(buf_.get() + end_, cap_ - end_);
+  if (n == 0) {
+    eof_ = true;
+    return false;
   }
+  end_ += n;
+  bytes_read_ += n;
+  return true;
 }
 
 void LineBuffer::shrink() {

@@ -3,15 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace syncpipe::ndjson {
 
+// Reads up to n bytes into dst; returns 0 only at the end of the input.
+// Throws on a read error.
+using ByteSource = std::function<std::size_t(char* dst, std::size_t n)>;
+
 class LineBuffer {
  public:
   LineBuffer(int fd, std::string name, std::size_t max_line);
+  LineBuffer(ByteSource source, std::string name, std::size_t max_line);
 
   // The next line without its line feed (and without a CR before it), or
   // false at end of input. Valid until the next call.
@@ -26,7 +32,10 @@ class LineBuffer {
   void make_room();
   void shrink();
 
+  std::size_t read_some(char* dst, std::size_t n);
+
   int fd_;
+  ByteSource source_;  // when set, used instead of fd_
   std::string name_;
   std::size_t max_line_;
   std::unique_ptr<char[]> buf_;

@@ -16,6 +16,9 @@ constexpr std::size_t kBigRecord = 4u << 20;  // after such a record the parser'
 Reader::Reader(int fd, std::string name, std::size_t max_record)
     : impl_(std::make_unique<Impl>(fd, std::move(name), max_record)) {}
 
+Reader::Reader(ByteSource source, std::string name, std::size_t max_record)
+    : impl_(std::make_unique<Impl>(std::move(source), std::move(name), max_record)) {}
+
 Reader::~Reader() = default;
 
 void Reader::fail(std::string_view why) const {

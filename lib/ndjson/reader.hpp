@@ -18,6 +18,7 @@
 
 #include "core/hash.hpp"
 #include "core/value.hpp"
+#include "ndjson/line_buffer.hpp"
 
 namespace syncpipe::ndjson {
 
@@ -26,6 +27,8 @@ inline constexpr std::size_t kDefaultMaxRecord = std::size_t{128} << 20;
 class Reader {
  public:
   explicit Reader(int fd = 0, std::string name = "stdin", std::size_t max_record = kDefaultMaxRecord);
+  // Reads through `source` instead of a file descriptor.
+  Reader(ByteSource source, std::string name, std::size_t max_record = kDefaultMaxRecord);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;

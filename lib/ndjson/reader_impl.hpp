@@ -10,6 +10,8 @@ namespace syncpipe::ndjson {
 
 struct Reader::Impl {
   Impl(int fd, std::string name, std::size_t max_record) : lines(fd, std::move(name), max_record) {}
+  Impl(ByteSource source, std::string name, std::size_t max_record)
+      : lines(std::move(source), std::move(name), max_record) {}
 
   LineBuffer lines;
   simdjson::ondemand::parser parser;

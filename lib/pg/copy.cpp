@@ -135,6 +135,11 @@ void CopyIn::rows_added(std::int64_t n) {
   if (buf_.size() >= chunk_) flush();
 }
 
+void CopyIn::flush_if_full() {
+  if (format_ != Format::kText) throw RuntimeError("flush_if_full needs text format");
+  if (buf_.size() >= chunk_) flush();
+}
+
 void CopyIn::put(std::string_view data) {
   const int n = static_cast<int>(data.size());
   if (PQputCopyData(conn_.native(), data.data(), n) != 1) throw_copy_error(conn_.native());

@@ -42,6 +42,10 @@ class CopyIn {
   // REQUIRES: not in the middle of a row.
   std::string& text_buffer() { return buf_; }
   void rows_added(std::int64_t n);
+  // Text format: sends the buffer if it is full, even in the middle of a row
+  // (COPY data need not end at a row), so a huge field can be appended in
+  // slices without ever being whole in memory.
+  void flush_if_full();
 
   // Sends the rest, ends the COPY and checks the server's verdict.
   // Returns the number of rows the server stored.

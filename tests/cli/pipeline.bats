@@ -215,6 +215,11 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
         done
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" || true
+        # the server may still be finishing a COMMIT the killed client had sent: wait until its backend is gone
+        for _ in $(seq 500); do
+            [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sync-load'")" = 0 ] && break
+            sleep 0.01
+        done
         echo "killed after $(($(gen) - g0)) batches"
         [ "$(q "SELECT status FROM sync_metadata.sync_jobs WHERE client_id = 'kill' ORDER BY job_id DESC LIMIT 1")" = running ]
         # every row in the target has its base state (same transaction), and vice versa

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "ndjson/json_check.hpp"
 #include "ndjson/reader.hpp"
+#include "read_ahead.hpp"
 #include "sinks.hpp"
 
 namespace syncpipe::load {
@@ -109,6 +110,7 @@ void Loader::save_cache() {
 
 void Loader::ensure_batch(bool bump) {
   if (batch_) return;
+  if (opt_.input) opt_.input->wait_buffered(opt_.batch_bytes);
   bool first = !job_;
   batch_.emplace(ctx_, generation_, job_);
   batch_->open(bump);

@@ -107,8 +107,9 @@ struct Input {
       ndjson::read_head(*reader, nullptr);
       head = spool.head;
     } else {
-      ahead.emplace(0);
-      reader.emplace(ahead->fd(), "stdin", opt.max_record);
+      ahead.emplace(0, 2 * opt.batch_bytes);
+      auto& a = *ahead;
+      reader.emplace([&a](char* dst, std::size_t n) { return a.read(dst, n); }, "stdin", opt.max_record);
       head = ndjson::read_head(*reader, nullptr);
     }
   }
@@ -128,7 +129,7 @@ int load(const Options& opt) {
   LoadResult r;
   try {
     std::string cache = opt.no_cache ? "" : cache_path(opt.state_dir, head.header.client);
-    apply_stream(*input.reader, ctx, {opt.batch_bytes, cache}, r);
+    apply_stream(*input.reader, ctx, {opt.batch_bytes, cache, input.ahead ? &*input.ahead : nullptr}, r);
   } catch (const TempFailError& e) {
     if (head.lease) explain_lost_connection(opt, head, e);
     throw;

@@ -4,121 +4,118 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <memory>
 
 #include "core/error.hpp"
-#include "core/log.hpp"
 
 namespace syncpipe::load {
 
-namespace {
-
-void make_pipe(int& r, int& w) {
+ReadAhead::ReadAhead(int source_fd, std::size_t capacity)
+    : source_(source_fd), cap_(std::clamp(capacity, kMinBytes, kMaxBytes)), ring_(new char[cap_]) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw RuntimeError(fmt::format("pipe: {}", std::strerror(errno)));
-  r = fds[0];
-  w = fds[1];
-}
-
-// Returns the flags before.
-int set_nonblocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-    throw RuntimeError(fmt::format("fcntl: {}", std::strerror(errno)));
-  return flags;
-}
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
-
-// A ring of bytes: [head, head + size) modulo its capacity.
-class Ring {
- public:
-  explicit Ring(std::size_t cap) : buf_(new char[cap]), cap_(cap) {}
-  std::size_t size() const { return size_; }
-  bool full() const { return size_ == cap_; }
-  // The longest contiguous free / filled span.
-  char* free_span(std::size_t& n) {
-    const std::size_t tail = (head_ + size_) % cap_;
-    n = size_ == cap_ ? 0 : tail >= head_ ? cap_ - tail : head_ - tail;
-    return buf_.get() + tail;
-  }
-  const char* data_span(std::size_t& n) const {
-    n = head_ + size_ <= cap_ ? size_ : cap_ - head_;
-    return buf_.get() + head_;
-  }
-  void produced(std::size_t n) { size_ += n; }
-  void consumed(std::size_t n) {
-    head_ = (head_ + n) % cap_;
-    size_ -= n;
-  }
-
- private:
-  std::unique_ptr<char[]> buf_;
-  std::size_t cap_, head_ = 0, size_ = 0;
-};
-
-}  // namespace
-
-ReadAhead::ReadAhead(int source_fd) : source_(source_fd) {
-  make_pipe(out_r_, out_w_);
-  make_pipe(stop_r_, stop_w_);
-  set_nonblocking(out_w_);
-  source_flags_ = set_nonblocking(source_);
+  stop_r_ = fds[0];
+  stop_w_ = fds[1];
+  // Non-blocking, so the thread never sleeps in read() where the stop pipe cannot wake it.
+  source_flags_ = ::fcntl(source_, F_GETFL);
+  if (source_flags_ < 0 || ::fcntl(source_, F_SETFL, source_flags_ | O_NONBLOCK) < 0)
+    throw RuntimeError(fmt::format("stdin: fcntl: {}", std::strerror(errno)));
   thread_ = std::thread([this] { run(); });
 }
 
 ReadAhead::~ReadAhead() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  cv_.notify_all();
   char b = 0;
   if (::write(stop_w_, &b, 1) < 0) {}  // the thread may have ended already
   thread_.join();
   ::fcntl(source_, F_SETFL, source_flags_);  // stdin may be a terminal shared with the shell
-  close_fd(out_r_);
-  close_fd(stop_r_);
-  close_fd(stop_w_);
+  ::close(stop_r_);
+  ::close(stop_w_);
 }
 
-// Reads the source while the ring has room and writes the pipe while the
-// ring has data; ends at the source's end once everything was passed on.
-void ReadAhead::run() noexcept {
-  Ring ring(kBufferBytes);
-  bool eof = false;
-  while (!eof || ring.size() > 0) {
-    pollfd p[3] = {{stop_r_, POLLIN, 0}, {out_w_, 0, 0}, {source_, 0, 0}};
-    if (ring.size() > 0) p[1].events = POLLOUT;
-    if (!eof && !ring.full()) p[2].events = POLLIN;
-    if (::poll(p, 3, -1) < 0) {
-      if (errno == EINTR) continue;
-      log::error(fmt::format("read-ahead: poll: {}", std::strerror(errno)));
-      break;
-    }
-    if (p[0].revents) break;  // stopped
-    if (p[2].revents) {
-      std::size_t room = 0;
-      char* at = ring.free_span(room);
-      ssize_t n = ::read(source_, at, room);
-      if (n > 0) ring.produced(static_cast<std::size_t>(n));
-      else if (n == 0) eof = true;
-      else if (errno != EAGAIN && errno != EINTR) {
-        log::error(fmt::format("read-ahead: reading stdin: {}", std::strerror(errno)));
-        break;
-      }
-    }
-    if (p[1].revents & (POLLERR | POLLHUP)) break;  // the reader is gone
-    if (p[1].revents & POLLOUT) {
-      std::size_t avail = 0;
-      const char* at = ring.data_span(avail);
-      ssize_t n = ::write(out_w_, at, avail);
-      if (n > 0) ring.consumed(static_cast<std::size_t>(n));
-      else if (n < 0 && errno != EAGAIN && errno != EINTR) break;
-    }
+void ReadAhead::wait_buffered(std::size_t n) {
+  n = std::min(n, cap_);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return size_ >= n || eof_ || !error_.empty(); });
+}
+
+std::size_t ReadAhead::read(char* dst, std::size_t n) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return size_ > 0 || eof_ || !error_.empty(); });
+  if (size_ == 0) {
+    if (!error_.empty()) throw RuntimeError("stdin: " + error_);
+    return 0;
   }
-  close_fd(out_w_);  // end of file for the reader
+  n = std::min({n, size_, cap_ - head_});  // the contiguous part
+  std::memcpy(dst, ring_.get() + head_, n);
+  head_ = (head_ + n) % cap_;
+  size_ -= n;
+  lock.unlock();
+  cv_.notify_all();
+  return n;
+}
+
+bool ReadAhead::wait_for_room() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return size_ < cap_ || stopped_; });
+  return !stopped_;
+}
+
+bool ReadAhead::wait_readable() {
+  for (;;) {
+    pollfd p[2] = {{source_, POLLIN, 0}, {stop_r_, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw RuntimeError(fmt::format("poll: {}", std::strerror(errno)));
+    }
+    if (p[1].revents) return false;
+    if (p[0].revents) return true;
+  }
+}
+
+void ReadAhead::produced(std::size_t n) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_ += n;
+  }
+  cv_.notify_all();
+}
+
+// The only writer of the free part of the ring: it reads into it without
+// the lock (the reader only touches the filled part), then publishes.
+void ReadAhead::run() noexcept {
+  std::string error;
+  bool eof = false;
+  try {
+    while (!eof && wait_for_room()) {
+      if (!wait_readable()) break;
+      std::size_t tail, room;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        tail = (head_ + size_) % cap_;
+        room = tail >= head_ ? cap_ - tail : head_ - tail;  // contiguous free bytes
+      }
+      ssize_t got = ::read(source_, ring_.get() + tail, room);
+      if (got > 0) produced(static_cast<std::size_t>(got));
+      else if (got == 0) eof = true;
+      else if (errno != EAGAIN && errno != EINTR) throw RuntimeError(std::strerror(errno));
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    eof_ = true;
+    error_ = error;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace syncpipe::load

@@ -1,15 +1,19 @@
 // Keeps reading standard input while sync-load waits for PostgreSQL. A
-// thread copies stdin into a bounded in-memory buffer and feeds it to an
-// internal pipe that the record reader reads. Without it the pipeline stalls
+// thread copies stdin into a bounded ring that the record reader drains
+// (one memcpy per byte, no extra pipe). Without it the pipeline stalls
 // whenever the server is busy (a batch's base state, its commit): the 64 KiB
 // pipes upstream fill at once and sync-snapshot, sync-diff and sync-resolve
-// stop, leaving a CPU idle. With it they run up to kBufferBytes ahead.
+// stop, leaving a CPU idle. With it they run a ring's worth ahead, and a
+// batch can wait for its input before its transaction begins.
 //
-//   ReadAhead ra(0);
-//   ndjson::Reader in(ra.fd(), "stdin", max);   // read as from stdin
+//   ReadAhead ahead(0, 2 * batch_bytes);
+//   ndjson::Reader in([&](char* d, std::size_t n) { return ahead.read(d, n); }, "stdin");
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -17,24 +21,36 @@ namespace syncpipe::load {
 
 class ReadAhead {
  public:
-  static constexpr std::size_t kBufferBytes = std::size_t{32} << 20;
+  static constexpr std::size_t kMinBytes = std::size_t{8} << 20, kMaxBytes = std::size_t{256} << 20;
 
-  explicit ReadAhead(int source_fd);
-  ~ReadAhead();  // stops the thread (it never blocks the exit)
+  // capacity: the ring's size, clamped to [kMinBytes, kMaxBytes].
+  ReadAhead(int source_fd, std::size_t capacity);
+  ~ReadAhead();  // stops the thread, even while it waits for input
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  // Read end of the internal pipe: the bytes of source_fd, in order, then
-  // end of file. A read error on the source ends it early (a truncated
-  // stream to the reader) and is logged.
-  int fd() const { return out_r_; }
+  // Up to n bytes of the source, in order; 0 at its end. Blocks while the
+  // ring is empty. Throws RuntimeError if reading the source failed.
+  std::size_t read(char* dst, std::size_t n);
+  // Blocks until at least min(n, capacity) bytes are buffered, or the
+  // source ended (or failed).
+  void wait_buffered(std::size_t n);
 
  private:
   void run() noexcept;
+  bool wait_for_room();                     // false once stopped
+  bool wait_readable();                     // false once stopped
+  void produced(std::size_t n);
 
   int source_, source_flags_ = 0;
-  int out_r_ = -1, out_w_ = -1;    // the pipe the reader reads
-  int stop_r_ = -1, stop_w_ = -1;  // written by the destructor to wake the thread
+  int stop_r_ = -1, stop_w_ = -1;  // written by the destructor to wake the thread's poll
+  const std::size_t cap_;
+  std::unique_ptr<char[]> ring_;
+  std::size_t head_ = 0, size_ = 0;  // filled bytes: [head_, head_ + size_) modulo cap_
+  bool eof_ = false, stopped_ = false;
+  std::string error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
   std::thread thread_;
 };
 

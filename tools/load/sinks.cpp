@@ -4,6 +4,7 @@
 
 #include "pg/connection.hpp"
 #include "pg/copy.hpp"
+#include "pg/copy_format.hpp"
 
 namespace syncpipe::load {
 
@@ -51,10 +52,27 @@ void TableSink::copy_row(std::string& out, const Row& image) {
   ++rows_;
 }
 
+// Rows are built in the COPY buffer itself; a text value larger than a
+// piece is escaped and sent slice by slice (a 30 MB chat is never a second
+// time whole in memory).
 void TableSink::insert(const Row& image) {
   if (!copy_)
     copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), pg::Format::kText, kStreamChunk);
-  copy_row(copy_->text_buffer(), image);
+  for (std::size_t i = 0; i < image.size(); ++i) {
+    if (i) copy_->text_buffer().push_back('\t');
+    const Value& v = image[i];
+    if (v.kind != Kind::Text || v.s.size() <= kStreamChunk) {
+      append_copy_text(copy_->text_buffer(), v, types_[i]);
+      continue;
+    }
+    const std::string_view all(v.s);
+    for (std::size_t pos = 0; pos < all.size(); pos += kStreamChunk) {
+      pg::copy_text::append_field(copy_->text_buffer(), all.substr(pos, kStreamChunk));
+      copy_->flush_if_full();
+    }
+  }
+  copy_->text_buffer().push_back('\n');
+  ++rows_;
   copy_->rows_added(1);
 }
 
