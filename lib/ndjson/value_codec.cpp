@@ -102,11 +102,17 @@ bool unescape(std::string_view body, std::string& out) {
   }
 }
 
+// Strings from this size on are unescaped by unescape(); smaller ones by
+// simdjson, which is faster at it.
+constexpr std::size_t kLargeString = 64 << 10;
+
 Value decode_string(sj::ondemand::value v, const Reader& r) {
   std::string_view raw = v.raw_json_token();  // "...", then white space up to the next token
-  while (!raw.empty() && raw.back() != '"') raw.remove_suffix(1);
-  std::string out;
-  if (raw.size() >= 2 && unescape(raw.substr(1, raw.size() - 2), out)) return Value::text(std::move(out));
+  if (raw.size() >= kLargeString) {
+    while (!raw.empty() && raw.back() != '"') raw.remove_suffix(1);
+    std::string out;
+    if (raw.size() >= 2 && unescape(raw.substr(1, raw.size() - 2), out)) return Value::text(std::move(out));
+  }
   std::string_view s;
   if (v.get_string().get(s)) r.fail("malformed string");
   return Value::text(std::string(s));
