@@ -32,16 +32,17 @@ password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
         "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" |
             "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W" |
             "$B/tools/resolve/sync-resolve" |
-            SYNCPIPE_TEST_STOP_AT=fence "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W"
+            SYNCPIPE_TEST_STOP_AT=fence bash -c 'echo $$ >"$0"; exec "$@"' "$W/load.pid" \
+                "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W"
     ) >"$W/out" 2>"$W/err" &
     runner=$!
     pid=""
-    for _ in $(seq 100); do  # sync-load stops itself inside its first transaction
-        pid=$(pgrep -f "tools/load/sync-load --dsn" | head -n1)
+    for _ in $(seq 600); do  # sync-load stops itself inside its first transaction
+        pid=$(cat "$W/load.pid" 2>/dev/null)
         [[ -n "$pid" ]] && grep -q '^State:.*T' "/proc/$pid/status" 2>/dev/null && break
         sleep 0.05
     done
-    [ -n "$pid" ]
+    grep -q '^State:.*T' "/proc/$pid/status"  # it is this run's sync-load, and it stopped
     local PW
     PW=$(password)
     for p in $(pgrep -f "$B/tools/") $pid; do

@@ -102,6 +102,11 @@ void Batch::commit(const JobCounts& c, bool final) {
        pg::Param::int64(c.deleted), pg::Param::int64(c.quarantined), pg::Param::int64(c.recorded),
        pg::Param::int64(c.conflicts), pg::Param::int64(c.unresolved), pg::Param::int64(c.bytes),
        pg::Param::boolean(final)});
+  // Only the last batch waits for its WAL to reach disk. An earlier batch a
+  // server crash could lose is lost whole (rows, base state, generation
+  // together), as if the run had stopped before it; and the last commit
+  // flushes the WAL of every batch before it.
+  if (!final) tx_->set_local("synchronous_commit", "off");
   tx_->commit();
   tx_.reset();
   maybe_stop("batch");

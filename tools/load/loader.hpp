@@ -20,7 +20,7 @@ namespace syncpipe::load {
 class ReadAhead;
 
 struct LoaderOptions {
-  std::size_t batch_bytes = std::size_t{8} << 20;
+  std::size_t batch_bytes = std::size_t{32} << 20;
   std::string cache_path;  // the local base-state cache to keep in step; "" for none
   // The input, when it is read ahead: a batch's transaction begins only once
   // a whole batch of input is in memory, so it never waits on the upstream

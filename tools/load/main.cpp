@@ -24,7 +24,7 @@ struct Options {
   std::string dsn, spool_dir, node, state_dir;
   bool provision = false, no_lz4 = false, no_cache = false, spool = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
-  std::size_t batch_bytes = std::size_t{8} << 20;
+  std::size_t batch_bytes = std::size_t{32} << 20;
   int idle_timeout_s = 10;
 };
 
@@ -40,7 +40,7 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("no-lz4", "with --provision: do not ask for lz4 TOAST compression")
       ("node", "node name for the job record (default: the lease holder, else the hostname)",
        cxxopts::value<std::string>()->default_value(""))
-      ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("8388608"))
+      ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"))
       ("spool", "read and verify the whole stream before writing anything (all or nothing)")
       ("spool-dir", "where --spool keeps the input (default $TMPDIR or /tmp)",
        cxxopts::value<std::string>()->default_value(default_spool_dir()))

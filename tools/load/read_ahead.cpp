@@ -41,7 +41,7 @@ ReadAhead::~ReadAhead() {
 }
 
 void ReadAhead::wait_buffered(std::size_t n) {
-  n = std::min(n, cap_);
+  n = std::min(n, cap_ / 2);
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return size_ >= n || eof_ || !error_.empty(); });
 }

@@ -21,7 +21,7 @@ namespace syncpipe::load {
 
 class ReadAhead {
  public:
-  static constexpr std::size_t kMinBytes = std::size_t{8} << 20, kMaxBytes = std::size_t{256} << 20;
+  static constexpr std::size_t kMinBytes = std::size_t{8} << 20, kMaxBytes = std::size_t{32} << 20;
 
   // capacity: the ring's size, clamped to [kMinBytes, kMaxBytes].
   ReadAhead(int source_fd, std::size_t capacity);
@@ -32,7 +32,7 @@ class ReadAhead {
   // Up to n bytes of the source, in order; 0 at its end. Blocks while the
   // ring is empty. Throws RuntimeError if reading the source failed.
   std::size_t read(char* dst, std::size_t n);
-  // Blocks until at least min(n, capacity) bytes are buffered, or the
+  // Blocks until at least min(n, capacity / 2) bytes are buffered, or the
   // source ended (or failed).
   void wait_buffered(std::size_t n);
 
