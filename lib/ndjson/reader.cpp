@@ -138,38 +138,45 @@ std::optional<Hash128> Reader::opt_hash(std::string_view f) {
   }
 }
 
-bool Reader::values(std::string_view f, Row& out) {
-  out.clear();
+namespace {
+
+// Calls fn(index, element) for each element of the array field f; false if
+// f is missing or null.
+template <typename Fn>
+bool each_element(Reader::Impl& im, const Reader& r, std::string_view f, Fn&& fn) {
   sj::ondemand::value v;
-  if (!impl_->present(f, v, *this)) return false;
+  if (!im.present(f, v, r)) return false;
   sj::ondemand::array arr;
-  if (v.get_array().get(arr)) fail(fmt::format("field \"{}\" is not an array", f));
+  if (v.get_array().get(arr)) r.fail(fmt::format("field \"{}\" is not an array", f));
+  std::size_t i = 0;
   for (auto elem : arr) {
     sj::ondemand::value ev;
-    if (elem.get(ev)) fail(fmt::format("field \"{}\": malformed array", f));
-    out.push_back(decode_value(ev, *this));
+    if (elem.get(ev)) r.fail(fmt::format("field \"{}\": malformed array", f));
+    fn(i++, ev);
   }
   return true;
+}
+
+}  // namespace
+
+bool Reader::values(std::string_view f, Row& out) {
+  out.clear();
+  return each_element(*impl_, *this, f, [&](std::size_t, sj::ondemand::value& ev) {
+    out.push_back(decode_value(ev, *this));
+  });
 }
 
 bool Reader::values_at(std::string_view f, const std::vector<std::size_t>& at, Row& out, std::size_t& count) {
   out.assign(at.size(), Value::null());
   count = 0;
-  sj::ondemand::value v;
-  if (!impl_->present(f, v, *this)) return false;
-  sj::ondemand::array arr;
-  if (v.get_array().get(arr)) fail(fmt::format("field \"{}\" is not an array", f));
-  for (auto elem : arr) {
-    sj::ondemand::value ev;
-    if (elem.get(ev)) fail(fmt::format("field \"{}\": malformed array", f));
+  return each_element(*impl_, *this, f, [&](std::size_t n, sj::ondemand::value& ev) {
     for (std::size_t i = 0; i < at.size(); ++i)  // an element not wanted is skipped unread
-      if (at[i] == count) {
+      if (at[i] == n) {
         out[i] = decode_value(ev, *this);
         break;
       }
-    ++count;
-  }
-  return true;
+    count = n + 1;
+  });
 }
 
 std::optional<std::string_view> Reader::raw(std::string_view f) {
