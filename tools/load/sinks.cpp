@@ -21,10 +21,6 @@ std::string close_list(ndjson::JsonBuf& j) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // COPY data is sent in pieces of this size while rows are read, so the
 // server parses, compresses and writes one piece while the next is built.
 constexpr std::size_t kStreamChunk = std::size_t{1} << 20;

@@ -31,7 +31,6 @@ class TableSink {
   void insert(const Row& image);
   void update(const Row& image);
   void remove(const Hash128& kh, const Row& key);
-  std::size_t buffered_bytes() const { return updates_.size() + deletes_.str().size(); }
   bool empty() const { return rows_ == 0; }
   // Ends the COPY and writes what is buffered. REQUIRES: inside the batch's transaction.
   void flush(const std::string& client, std::int64_t job);
@@ -60,7 +59,6 @@ class MetaSink {
   void conflict(ndjson::JsonBuf& entry);
   // Rows and bytes of one table written so far by this job (sync_progress).
   void progress(const std::string& table, std::int64_t rows, std::int64_t bytes);
-  std::size_t bytes() const { return state_.bytes() + quarantine_.str().size() + conflicts_.str().size(); }
   // The tenant had no base state when this job began: base-state rows are
   // plain inserts (no conflict check, no quarantine entries to close).
   void set_new_base(bool v) { new_base_ = v; }
@@ -71,7 +69,6 @@ class MetaSink {
   struct StateArrays {
     pg::BinaryArray table{pg::Param::kTextOid}, kh{pg::Param::kByteaOid}, key{pg::Param::kTextOid},
         src{pg::Param::kByteaOid}, tgt{pg::Param::kByteaOid}, status{pg::Param::kTextOid};
-    std::size_t bytes() const { return table.bytes() + kh.bytes() + key.bytes() + src.bytes() + tgt.bytes(); }
     void clear();
   };
   void flush_state(pg::Connection& c, const std::string& host, const std::string& client, std::int64_t job);
