@@ -120,7 +120,7 @@ void CanonicalBuffer::sized(char cls, std::string_view bytes) {
 void CanonicalBuffer::text(std::string_view bytes) { sized('t', bytes); }
 void CanonicalBuffer::blob(std::string_view bytes) { sized('b', bytes); }
 
-void CanonicalBuffer::value(const Value& v) {
+void CanonicalBuffer::value(const ValueRef& v) {
   switch (v.kind) {
     case Kind::Null: break;
     case Kind::Integer: integer(v.i); break;
@@ -139,16 +139,6 @@ Hash128 CanonicalBuffer::hash() {
     h = XXH3_128bits(buf_.data(), buf_.size());
   }
   return {h.high64, h.low64};
-}
-
-Hash128 key_hash(CanonicalBuffer& cb, std::string_view table, const Row& key) {
-  cb.clear();
-  cb.name(table);
-  for (const auto& v : key) {
-    if (v.is_null()) cb.name("");  // NULL key parts (legal in SQLite) still take a place
-    cb.value(v);
-  }
-  return cb.hash();
 }
 
 StreamChecksum::StreamChecksum() : state_(XXH3_createState()) {

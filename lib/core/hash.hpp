@@ -26,6 +26,16 @@ struct Hash128 {
 // than feeding a streaming state many small pieces); a large TEXT or BLOB is
 // streamed into XXH3 as it is, so a 30 MB value is never copied. Both ways
 // give the same digest.
+// One value as the canonical form sees it, borrowed from wherever it lives (a
+// Value, an SQLite column): the hash rules below are written once for all.
+struct ValueRef {
+  Kind kind = Kind::Null;
+  std::int64_t i = 0;
+  double r = 0;
+  std::string_view s;  // Text or Blob bytes
+};
+inline ValueRef ref(const Value& v) { return {v.kind, v.i, v.r, v.s}; }
+
 class CanonicalBuffer {
  public:
   CanonicalBuffer();
@@ -39,7 +49,7 @@ class CanonicalBuffer {
   void real(double v);
   void text(std::string_view bytes);
   void blob(std::string_view bytes);
-  void value(const Value& v);     // Null appends nothing
+  void value(const ValueRef& v);  // Null appends nothing
   Hash128 hash();
 
  private:
@@ -51,20 +61,42 @@ class CanonicalBuffer {
   bool streaming_ = false;
 };
 
-// Row hash h: non-NULL columns as name + value. names.size() == row.size().
-template <typename Names>
-Hash128 row_hash(CanonicalBuffer& cb, const Names& names, const Row& row) {
+// Row hash h: non-NULL columns as name + value. at(i) gives column i of n as
+// a ValueRef; names[i] is its name.
+template <typename Names, typename At>
+Hash128 row_hash_at(CanonicalBuffer& cb, const Names& names, std::size_t n, At at) {
   cb.clear();
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (row[i].is_null()) continue;
+  for (std::size_t i = 0; i < n; ++i) {
+    const ValueRef v = at(i);
+    if (v.kind == Kind::Null) continue;
     cb.name(names[i]);
-    cb.value(row[i]);
+    cb.value(v);
   }
   return cb.hash();
 }
 
-// Key hash kh: table name then the key values in key order.
-Hash128 key_hash(CanonicalBuffer& cb, std::string_view table, const Row& key);
+template <typename Names>
+Hash128 row_hash(CanonicalBuffer& cb, const Names& names, const Row& row) {
+  return row_hash_at(cb, names, row.size(), [&](std::size_t i) { return ref(row[i]); });
+}
+
+// Key hash kh: table name then the n key values in key order (at(k) as above);
+// a NULL key part (legal in SQLite) still takes a place.
+template <typename At>
+Hash128 key_hash_at(CanonicalBuffer& cb, std::string_view table, std::size_t n, At at) {
+  cb.clear();
+  cb.name(table);
+  for (std::size_t k = 0; k < n; ++k) {
+    const ValueRef v = at(k);
+    if (v.kind == Kind::Null) cb.name("");
+    cb.value(v);
+  }
+  return cb.hash();
+}
+
+inline Hash128 key_hash(CanonicalBuffer& cb, std::string_view table, const Row& key) {
+  return key_hash_at(cb, table, key.size(), [&](std::size_t k) { return ref(key[k]); });
+}
 
 // XXH3-64 streaming checksum used by stream trailers.
 class StreamChecksum {

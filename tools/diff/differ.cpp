@@ -127,21 +127,15 @@ void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128&
 std::optional<Hash128> Differ::image_hash(const Row& v) {
   for (auto k : table_.key_index)
     if (v[k].is_null()) return std::nullopt;  // sync-load quarantines it
-  cb_.clear();
-  Value img;
-  for (std::size_t i = 0; i < v.size(); ++i) {
+  for (std::size_t i = 0; i < v.size(); ++i)
     if (check_target(v[i], types_[i], checks_)) return std::nullopt;  // sync-load quarantines it
-    if (v[i].is_null()) continue;
-    cb_.name(names_[i]);
-    if (same_image(v[i], types_[i])) {
-      cb_.value(v[i]);  // the common case: no copy
-      continue;
-    }
+  Value img;  // a converted value, read by row_hash_at before the next one
+  return row_hash_at(cb_, names_, v.size(), [&](std::size_t i) {
+    if (v[i].is_null() || same_image(v[i], types_[i])) return ref(v[i]);  // the common case: no copy
     img = v[i];
     convert_target(img, types_[i]);
-    cb_.value(img);
-  }
-  return cb_.hash();
+    return ref(img);
+  });
 }
 
 std::optional<Row> Differ::key_image(const Row& key) const {

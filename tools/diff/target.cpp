@@ -196,15 +196,14 @@ std::optional<Hash128> TargetRows::hash(std::size_t i, CanonicalBuffer& cb,
                                         const std::vector<std::string>& names) const {
   int row = tuple_.at(i);
   if (row < 0) return std::nullopt;
-  cb.clear();
-  for (std::size_t c = 0; c < types_.size(); ++c) {
+  Value scratch;  // a converted value, read by row_hash_at before the next one
+  return row_hash_at(cb, names, types_.size(), [&](std::size_t c) -> ValueRef {
     int col = static_cast<int>(c) + 1;
-    if (res_.is_null(row, col)) continue;
-    cb.name(names[c]);
-    if (types_[c] == PgType::Text || types_[c] == PgType::Json) cb.text(res_.get(row, col));  // no copy
-    else cb.value(from_pg_text(res_.get(row, col), types_[c]));
-  }
-  return cb.hash();
+    if (res_.is_null(row, col)) return {};
+    if (types_[c] == PgType::Text || types_[c] == PgType::Json) return {Kind::Text, 0, 0, res_.get(row, col)};  // no copy
+    scratch = from_pg_text(res_.get(row, col), types_[c]);
+    return ref(scratch);
+  });
 }
 
 std::optional<Row> TargetRows::row(std::size_t i) const {

@@ -16,17 +16,6 @@ namespace syncpipe::snapshot {
 
 namespace {
 
-Value column_value(const sqlite::Statement& st, int i) {
-  switch (st.column_type(i)) {
-    case sqlite::ColumnType::Integer: return Value::integer(st.column_int64(i));
-    case sqlite::ColumnType::Real: return Value::real(st.column_double(i));
-    case sqlite::ColumnType::Text: return Value::text(std::string(st.column_bytes(i)));
-    case sqlite::ColumnType::Blob: return Value::blob(std::string(st.column_bytes(i)));
-    case sqlite::ColumnType::Null: break;
-  }
-  return Value::null();
-}
-
 // Writes column i as a protocol value into `out` and its canonical form into
 // `cb`, without copying TEXT/BLOB bytes into a Value.
 void put_column(const sqlite::Statement& st, int i, const std::string& name, ndjson::JsonBuf& out,
@@ -64,40 +53,18 @@ void put_column(const sqlite::Statement& st, int i, const std::string& name, ndj
   }
 }
 
-// Appends a column's canonical form to cb straight from SQLite's bytes (no
-// Value, no JSON): the hot path of a row --skip-unchanged may skip.
-void hash_column(const sqlite::ColumnValue& c, CanonicalBuffer& cb) {
+// Column i of the current row as the hashes read it: straight from SQLite's
+// bytes (no Value, no JSON), the hot path of a row --skip-unchanged may skip.
+ValueRef column_ref(const sqlite::Statement& st, std::size_t i) {
+  auto c = st.column(static_cast<int>(i));
   switch (c.type) {
-    case sqlite::ColumnType::Integer: cb.integer(c.i); break;
-    case sqlite::ColumnType::Real: cb.real(c.r); break;
-    case sqlite::ColumnType::Text: cb.text(c.bytes); break;
-    case sqlite::ColumnType::Blob: cb.blob(c.bytes); break;
+    case sqlite::ColumnType::Integer: return {Kind::Integer, c.i, 0, {}};
+    case sqlite::ColumnType::Real: return {Kind::Real, 0, c.r, {}};
+    case sqlite::ColumnType::Text: return {Kind::Text, 0, 0, c.bytes};
+    case sqlite::ColumnType::Blob: return {Kind::Blob, 0, 0, c.bytes};
     case sqlite::ColumnType::Null: break;
   }
-}
-
-// kh of the current row, as key_hash() computes it.
-Hash128 key_hash_of(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& cb) {
-  cb.clear();
-  cb.name(schema.name);
-  for (auto k : schema.key_index) {
-    auto c = st.column(static_cast<int>(k));
-    if (c.type == sqlite::ColumnType::Null) cb.name("");
-    hash_column(c, cb);
-  }
-  return cb.hash();
-}
-
-// h of the current row, as row_hash() computes it.
-Hash128 row_hash_of(const sqlite::Statement& st, const ndjson::TableSchema& schema, CanonicalBuffer& cb) {
-  cb.clear();
-  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
-    auto c = st.column(static_cast<int>(i));
-    if (c.type == sqlite::ColumnType::Null) continue;
-    cb.name(schema.columns[i].name);
-    hash_column(c, cb);
-  }
-  return cb.hash();
+  return {};
 }
 
 }  // namespace
@@ -111,7 +78,6 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
 
   sqlite::Statement st(db, plan.select_sql, schema.name);
   CanonicalBuffer row_cb, key_cb;
-  Row key(schema.key_index.size());
   const int ncols = static_cast<int>(schema.columns.size());
   std::string prefix = R"({"t":"row","table":)";
   ndjson::JsonBuf name_json;
@@ -124,12 +90,15 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   const std::string head = prefix + R"(,"kh":")";
   constexpr std::string_view kBetween = R"(","h":")";
   const std::size_t kh_at = head.size(), h_at = kh_at + 32 + kBetween.size();
+  const auto names = schema.column_names();
+  auto column = [&](std::size_t i) { return column_ref(st, i); };
+  auto key_column = [&](std::size_t k) { return column_ref(st, schema.key_index[k]); };
   if (hint) hint->begin_table(schema.name);
   while (st.step()) {
+    const Hash128 kh = key_hash_at(key_cb, schema.name, schema.key_index.size(), key_column);
     if (hint) {
-      Hash128 kh = key_hash_of(st, schema, key_cb);
       hint->prefetch(kh);  // the cache slot arrives while the row is hashed
-      if (hint->skip(kh, row_hash_of(st, schema, row_cb))) continue;
+      if (hint->skip(kh, row_hash_at(row_cb, names, names.size(), column))) continue;
     }
     row_cb.clear();
     rec.clear();
@@ -139,8 +108,7 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
       put_column(st, i, schema.columns[static_cast<std::size_t>(i)].name, rec, row_cb);
     }
     rec.raw("]}");
-    for (std::size_t k = 0; k < key.size(); ++k) key[k] = column_value(st, static_cast<int>(schema.key_index[k]));
-    rec.str().replace(kh_at, 32, key_hash(key_cb, schema.name, key).hex());
+    rec.str().replace(kh_at, 32, kh.hex());
     rec.str().replace(h_at, 32, row_cb.hash().hex());
     if (rec.str().size() > max_record)
       throw InputError(fmt::format("{}: table \"{}\": row {} is a record of {} bytes, over --max-record-bytes {}",
