@@ -7,11 +7,9 @@ source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
     pgcluster_require || return 1
-    export DB="sec_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
+    export B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
     export W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
-    pgcluster_migrate "$DB" >/dev/null
-    pgcluster_service_password "$DB" >/dev/null
-    export PGPASSFILE="$SERVICE_PASSFILE" SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB"
+    pgcluster_service_db sec || return 1
     "$B/tests/gen/syncpipe-gen" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/s.db" --users 2 >/dev/null
     "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null
 }
@@ -38,7 +36,7 @@ password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
     runner=$!
     pid=""
     for _ in $(seq 600); do  # sync-load stops itself inside its first transaction
-        pid=$(cat "$W/load.pid" 2>/dev/null)
+        pid=$(cat "$W/load.pid" 2>/dev/null || true)  # not written yet: look again
         [[ -n "$pid" ]] && grep -q '^State:.*T' "/proc/$pid/status" 2>/dev/null && break
         sleep 0.05
     done
