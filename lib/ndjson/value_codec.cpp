@@ -46,13 +46,6 @@ Value decode_tagged(sj::ondemand::value v, const Reader& r) {
   r.fail("empty tagged value");
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Appends the UTF-8 of a \uXXXX escape (at p, after the backslash) that is
 // not a surrogate; false for anything else.
 bool append_bmp_escape(std::string_view p, std::string& out) {

@@ -3,17 +3,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/encoding.hpp"
+
 namespace syncpipe::pg::copy_text {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 char unescape_letter(char c) {
   switch (c) {
@@ -37,9 +32,9 @@ char decode_escape(std::string_view field, std::size_t& i) {
     }
     return static_cast<char>(v);
   }
-  if (c == 'x' && i < field.size() && hex_value(field[i]) >= 0) {
-    int v = hex_value(field[i++]);
-    if (i < field.size() && hex_value(field[i]) >= 0) v = v * 16 + hex_value(field[i++]);
+  if (c == 'x' && i < field.size() && hex_digit(field[i]) >= 0) {
+    int v = hex_digit(field[i++]);
+    if (i < field.size() && hex_digit(field[i]) >= 0) v = v * 16 + hex_digit(field[i++]);
     return static_cast<char>(v);
   }
   return unescape_letter(c);
