@@ -9,12 +9,9 @@ source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
 
 setup_file() {
     pgcluster_require || return 1
-    export DB="pipe_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
+    export B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
     export GEN="$B/tests/gen/syncpipe-gen" W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
-    pgcluster_migrate "$DB" >/dev/null
-    pgcluster_service_password "$DB" >/dev/null
-    export SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB"
-    export PGPASSFILE="$SERVICE_PASSFILE"  # sync_service's password; the admin uses the socket
+    pgcluster_service_db pipe || return 1
 }
 
 teardown_file() { dropdb --if-exists --force -- "$DB"; }

@@ -5,6 +5,7 @@
 #   source tests/lib/pgcluster.sh
 #   pgcluster_start                 # initdb + start; exports PGHOST PGPORT PGUSER PGDATABASE PGCLUSTER_DIR
 #   pgcluster_migrate mydb          # createdb if missing, apply sql/*.sql in lexical order
+#   pgcluster_service_db prefix     # a fresh migrated database; exports DB, SVC, PGPASSFILE
 #   pgcluster_service_password mydb # password for role sync_service; exports SERVICE_PASSFILE
 #   pgcluster_stop                  # stop the server and remove the directory
 # or
@@ -211,6 +212,16 @@ pgcluster_service_password() {
     printf "ALTER ROLE sync_service PASSWORD '%s';\n" "$pw" |
         psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f - >/dev/null || return 1
     export SERVICE_PASSFILE="$passfile"
+}
+
+# pgcluster_service_db PREFIX — a fresh migrated database for one test file, with sync_service's password
+# set: exports DB (PREFIX_<pid>_<random>), SVC (sync_service over TCP) and PGPASSFILE (sync_service's
+# passfile; the admin keeps using the socket).
+pgcluster_service_db() {
+    export DB="${1:?usage: pgcluster_service_db PREFIX}_$$_$RANDOM"
+    pgcluster_migrate "$DB" >/dev/null || return 1
+    pgcluster_service_password "$DB" >/dev/null || return 1
+    export SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB" PGPASSFILE="$SERVICE_PASSFILE"
 }
 
 _pgcluster_run() {
