@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/registration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "fence.hpp"
@@ -16,6 +17,7 @@ void Batch::open(bool bump) {
   tx_ = std::make_unique<pg::Transaction>(*ctx_.conn);
   scope_write(*ctx_.conn, ctx_.head->header, ctx_.head->lease, ctx_.idle_timeout_s);
   check_fence(*ctx_.conn, ctx_.head->lease);
+  if (first) cli::check_registration(*ctx_.conn, ctx_.head->header);
   if (first && already_applied()) throw AlreadyApplied{};
   advance_generation(bump);
   ensure_job();
