@@ -1,5 +1,6 @@
 #include "pg/copy_format.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -130,6 +131,22 @@ void split_row(std::string_view line, std::vector<std::optional<std::string>>& o
     }
     if (tab == std::string_view::npos) return;
     start = tab + 1;
+  }
+}
+
+void append_value(std::string& out, const Value& v, PgType t) {
+  switch (v.kind) {
+    case Kind::Null: append_null(out); return;
+    case Kind::Integer:
+      if (t == PgType::Boolean) out.push_back(v.i ? 't' : 'f');
+      else out.append(std::to_string(v.i));
+      return;
+    case Kind::Real:
+      if (std::isinf(v.r)) out.append(v.r > 0 ? "Infinity" : "-Infinity");
+      else out.append(shortest_text(v.r));
+      return;
+    case Kind::Text: append_field(out, v.s); return;
+    case Kind::Blob: append_bytea_hex(out, v.s); return;
   }
 }
 

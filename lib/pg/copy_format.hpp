@@ -18,6 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/typemap.hpp"
+#include "core/value.hpp"
+
 namespace syncpipe::pg::copy_text {
 
 // REQUIRES: `value` has no NUL byte.
@@ -25,6 +28,8 @@ void append_field(std::string& buf, std::string_view value);
 void append_null(std::string& buf);
 // bytea in hex form ("\\x0aff" on the wire: the backslash itself escaped).
 void append_bytea_hex(std::string& buf, std::string_view bytes);
+// v (a target image for type t, core/typemap.hpp) as one field.
+void append_value(std::string& buf, const Value& v, PgType t);
 
 // Reverses append_field for one field (also \b \f \v, octal and \xhh).
 std::string decode_field(std::string_view field);

@@ -17,7 +17,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
-#include "ndjson/json_check.hpp"
+#include "core/text_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/line_buffer.hpp"
 #include "ndjson/protocol.hpp"

@@ -4,7 +4,6 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "ndjson/json_check.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "target.hpp"
@@ -13,8 +12,7 @@ namespace syncpipe::diff {
 
 Differ::Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const std::string& client,
                const std::string& schema, const DiffOptions& opt)
-    : target_(target), base_(base), out_(out), client_(client), schema_(schema), opt_(opt),
-      checks_(ndjson::text_checks()) {
+    : target_(target), base_(base), out_(out), client_(client), schema_(schema), opt_(opt) {
   if (opt_.batch_rows == 0) opt_.batch_rows = 1;
   base_rows_.assign(base_.tables.size(), 0);
   for (auto& [kh, e] : base_.entries) {
@@ -128,7 +126,7 @@ std::optional<Hash128> Differ::image_hash(const Row& v) {
   for (auto k : table_.key_index)
     if (v[k].is_null()) return std::nullopt;  // sync-load quarantines it
   for (std::size_t i = 0; i < v.size(); ++i)
-    if (check_target(v[i], types_[i], checks_)) return std::nullopt;  // sync-load quarantines it
+    if (check_target(v[i], types_[i])) return std::nullopt;  // sync-load quarantines it
   Value img;  // a converted value, read by row_hash_at before the next one
   return row_hash_at(cb_, names_, v.size(), [&](std::size_t i) {
     if (v[i].is_null() || same_image(v[i], types_[i])) return ref(v[i]);  // the common case: no copy
@@ -143,7 +141,7 @@ std::optional<Row> Differ::key_image(const Row& key) const {
   Row out(key.size());
   for (std::size_t i = 0; i < key.size(); ++i) {
     if (key[i].is_null()) return std::nullopt;  // PostgreSQL keys are never NULL
-    if (to_target(key[i], types_[table_.key_index[i]], out[i], checks_)) return std::nullopt;
+    if (to_target(key[i], types_[table_.key_index[i]], out[i])) return std::nullopt;
   }
   return out;
 }

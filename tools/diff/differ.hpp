@@ -103,7 +103,6 @@ class Differ {
 
   CanonicalBuffer cb_;
   ndjson::JsonBuf rec_;
-  TextChecks checks_;
 };
 
 }  // namespace syncpipe::diff

@@ -5,7 +5,7 @@
 
 #include "core/encoding.hpp"
 #include "core/error.hpp"
-#include "ndjson/json_check.hpp"
+#include "core/text_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
@@ -134,7 +134,7 @@ std::string conflict_id(std::string_view kh, std::string_view h, std::string_vie
 // the stored text is not a JSON object (an admin may have written it by hand).
 std::string object_members(std::string_view json) {
   while (!json.empty() && (json.back() == ' ' || json.back() == '\n')) json.remove_suffix(1);
-  if (json.size() < 2 || json.front() != '{' || json.back() != '}' || !ndjson::is_valid_json(json)) return "";
+  if (json.size() < 2 || json.front() != '{' || json.back() != '}' || !is_valid_json(json)) return "";
   return std::string(json.substr(1, json.size() - 2));
 }
 

@@ -9,7 +9,6 @@
 #include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "ndjson/json_check.hpp"
 #include "ndjson/reader.hpp"
 #include "read_ahead.hpp"
 #include "sinks.hpp"
@@ -51,7 +50,6 @@ class Loader {
   MetaSink meta_;
   CanonicalBuffer cb_;
   std::vector<std::string> names_;
-  TextChecks checks_ = ndjson::text_checks();
   // The local base-state cache, kept in step with what is written when it
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
@@ -157,7 +155,7 @@ void Loader::on_table(ndjson::Reader& in) {
 // converts in place: a 30 MB value is not copied.
 bool Loader::to_image(ndjson::Change& c, std::string& reason) {
   for (std::size_t i = 0; i < c.v.size(); ++i) {
-    if (auto why = check_target(c.v[i], types_[i], checks_)) {
+    if (auto why = check_target(c.v[i], types_[i])) {
       reason = fmt::format("column \"{}\": {}", names_[i], *why);
       return false;
     }

@@ -42,7 +42,7 @@ void TableSink::reset(pg::Connection* conn, const std::string& schema, const ndj
 void TableSink::copy_row(std::string& out, const Row& image) {
   for (std::size_t i = 0; i < image.size(); ++i) {
     if (i) out.push_back('\t');
-    append_copy_text(out, image[i], types_[i]);
+    pg::copy_text::append_value(out, image[i], types_[i]);
   }
   out.push_back('\n');
   ++rows_;
@@ -58,7 +58,7 @@ void TableSink::insert(const Row& image) {
     if (i) copy_->text_buffer().push_back('\t');
     const Value& v = image[i];
     if (v.kind != Kind::Text || v.s.size() <= kStreamChunk) {
-      append_copy_text(copy_->text_buffer(), v, types_[i]);
+      pg::copy_text::append_value(copy_->text_buffer(), v, types_[i]);
       continue;
     }
     const std::string_view all(v.s);
