@@ -65,7 +65,7 @@ LeaseIn read_lease(std::size_t max_record) {
   } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
     throw InputError(fmt::format("{}; {}", e.what(), kLeaseHint));
   }
-  if (!got || in.type() != "lease") in.fail(kLeaseHint);
+  if (!got || ndjson::record_type(in) != ndjson::RecordType::Lease) in.fail(kLeaseHint);
   LeaseIn l{ndjson::parse_lease(in), std::string(in.line())};
   while (in.next()) {
   }
