@@ -56,7 +56,7 @@ void TableSink::copy_row(std::string& out, const Row& image) {
 // time whole in memory).
 void TableSink::insert(const Row& image) {
   if (!copy_)
-    copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), pg::Format::kText, kStreamChunk);
+    copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), kStreamChunk);
   for (std::size_t i = 0; i < image.size(); ++i) {
     if (i) copy_->text_buffer().push_back('\t');
     const Value& v = image[i];
