@@ -9,7 +9,10 @@
 namespace syncpipe::cli {
 
 void add_state_dir(cxxopts::Options& o, std::string_view help) {
-  o.add_options()("state-dir", fmt::format("{} (default: $STATE_DIRECTORY, else /var/lib/syncpipe)", help),
+  o.add_options()("state-dir",
+                  fmt::format("{} (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/syncpipe, else "
+                              "~/.local/state/syncpipe; made when missing)",
+                              help),
                   cxxopts::value<std::string>(), "DIR");
 }
 
