@@ -30,7 +30,7 @@ setup_file() {
     export DB="fencetest_$$_$RANDOM"
     pgcluster_migrate "$DB"
     pgcluster_service_password "$DB"
-    export DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service"
+    export DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service" PGPASSFILE="$SERVICE_PASSFILE"
     export TTL_A="${FENCE_TTL:-6}"
 }
 
@@ -56,15 +56,16 @@ admin() {
 
 tool() { printf '%s/tools/%s/sync-%s' "$SYNCPIPE_BUILD" "$1" "$1"; }
 
-# tenant CLIENT CLUSTER ROWS — a SQLite file with ROWS rows (~200 bytes each), provisioned by the admin.
+# tenant CLIENT CLUSTER ROWS [BODY] — a SQLite file with ROWS rows (a body of BODY bytes, default
+# 150), provisioned by the admin.
 tenant() {
     local src="$BATS_TEST_TMPDIR/$1.db"
-    python3 - "$src" "$3" <<'PY'
+    python3 - "$src" "$3" "${4:-150}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute('CREATE TABLE chat (id TEXT PRIMARY KEY, title TEXT, body TEXT, updated_at INTEGER)')
 db.executemany('INSERT INTO chat VALUES (?, ?, ?, ?)',
-               [(f'c{i:05d}', f'title {i}', 'x' * 150 + str(i), i) for i in range(int(sys.argv[2]))])
+               [(f'c{i:05d}', f'title {i}', 'x' * int(sys.argv[3]) + str(i), i) for i in range(int(sys.argv[2]))])
 db.commit()
 PY
     "$(tool snapshot)" --client "$1" --no-lease --host "$2" "$src" 2>/dev/null |
@@ -96,7 +97,7 @@ load_a() {
     [[ -f "$w/a.feed.sh" ]] && feed=(bash "$w/a.feed.sh")
     (
         set +e
-        export PGPASSFILE="$SERVICE_PASSFILE"
+        export PGPASSFILE="${A_PASSFILE:-$SERVICE_PASSFILE}"
         "${feed[@]}" | bash -c 'echo $$ >"$0"; exec "$@"' "$w/a.pid" \
             "$(tool load)" --dsn "$dsn" --state-dir "$w/state-node-a" "$@"
         echo "${PIPESTATUS[1]}" >"$w/a.status"
@@ -177,9 +178,11 @@ take_over() {
     TAKEOVER_S="$(admin "SELECT round(extract(epoch FROM acquired_at - '$a_exp'::timestamptz)::numeric, 3)
                           FROM sync_metadata.leader_election WHERE cluster_id = '${client^^}'")"
     t0="$(date +%s.%N)"
-    run -0 timeout 120 bash -c "'$(tool load)' --dsn '$DSN' --state-dir '$w/state-node-b' <'$w/b.stream'" \
+    run timeout 120 bash -c "'$(tool load)' --dsn '$DSN' --state-dir '$w/state-node-b' <'$w/b.stream'" \
         3>&- </dev/null
     t1="$(date +%s.%N)"
+    echo "node-b's load: $output"
+    [ "$status" = 0 ]
     LOAD_B_S="$(awk "BEGIN { printf \"%.3f\", $t1 - $t0 }")"
 }
 
@@ -199,6 +202,10 @@ frozen() {
         echo $! >"$w/proxy.pid"
         wait_for 10 test -s "$w/proxy.port"
         A_DSN="host=127.0.0.1 port=$(cat "$w/proxy.port") dbname=$DB user=sync_service"
+        # the same password, for the proxy's port
+        sed "s/^127\.0\.0\.1:$PGPORT:/127.0.0.1:$(cat "$w/proxy.port"):/" "$SERVICE_PASSFILE" >"$w/proxy.pgpass"
+        chmod 600 "$w/proxy.pgpass"
+        export A_PASSFILE="$w/proxy.pgpass"
     fi
     upstream node-a "$client" "${client^^}" "$TTL_A" a
     if [[ -n "$cut" ]]; then
@@ -274,23 +281,30 @@ freeze_or_cut() {
 
 @test "fencing: frozen between batches, beyond the TTL: node-b takes over at once, node-a writes no further batch" {
     local w="$BATS_TEST_TMPDIR"
-    tenant fzb FZB 400
+    # rows of 5 kB and --batch-bytes 4096: every change is a batch of its own, committed before
+    # the next change is read
+    tenant fzb FZB 400 5000
     A_DSN="$DSN"
     upstream node-a fzb FZB "$TTL_A" a
-    # node-a's input stops after its first batch and a few rows more: it commits the first batch
-    # and waits for input with no transaction open
+    # node-a's input comes in three parts. A batch opens once 4096 bytes wait in sync-load's
+    # read-ahead buffer (or the input ended), so the first batch opens only when the second part
+    # arrives; when sync-load has read that part too, the next batch waits for input with no
+    # transaction open: between batches
     local first k
     first="$(grep -n -m1 '"t":"change"' "$w/a.stream" | cut -d: -f1)"
-    k=$((first + 40))
-    mkfifo "$w/go"
-    printf 'head -n %d "%s"; read -r _ <"%s"; tail -n +%d "%s"\n' "$k" "$w/a.stream" "$w/go" $((k + 1)) \
-        "$w/a.stream" >"$w/a.feed.sh"
-    load_a "$A_DSN" --idle-timeout 600 --batch-bytes 8192 &
+    k=$((first + 20))
+    mkfifo "$w/go1" "$w/go2"
+    printf 'head -n %d "%s"; read -r _ <"%s"; sed -n %d,%dp "%s"; read -r _ <"%s"; tail -n +%d "%s"\n' \
+        "$k" "$w/a.stream" "$w/go1" $((k + 1)) $((k + 20)) "$w/a.stream" "$w/go2" $((k + 21)) "$w/a.stream" \
+        >"$w/a.feed.sh"
+    load_a "$A_DSN" --idle-timeout 600 --batch-bytes 4096 &
+    wait_for 60 writer_is "state = 'idle'"
+    echo >"$w/go1"
     wait_for 60 rows_in fzb
     wait_for 60 writer_is "state = 'idle'"
     kill -STOP "$(cat "$w/a.pid")"
     wait_for 10 stopped a
-    echo >"$w/go"
+    echo >"$w/go2"
     FROZEN_ROWS="$(admin "SELECT count(*) FROM fzb.chat")"
     ((FROZEN_ROWS > 0 && FROZEN_ROWS < 400))
     sqlite3 "$w/fzb.db" "UPDATE chat SET title = 'by node-b', updated_at = updated_at + 100000;
