@@ -8,7 +8,7 @@ connection to 127.0.0.1:TARGET_PORT. SIGUSR1 cuts the network: nothing is read o
 more, in either direction, but every socket stays open, so both ends see a silent peer, as behind
 a dead link or a stopped VM. SIGUSR2 heals it: forwarding resumes (and a side that closed
 meanwhile is closed on the other side too). After each signal PORT_FILE.state says "cut" or
-"open". Used by tests/cli/lease-fencing.bats.
+"open". Used by tests/cli/lease-fencing.bats and tests/soak/run.sh.
 """
 import os
 import selectors
@@ -49,7 +49,11 @@ def main():
         for key, _ in sel.select(timeout=0.05):
             if key.fileobj is listener:
                 client, _ = listener.accept()
-                server = socket.create_connection(("127.0.0.1", target))
+                try:
+                    server = socket.create_connection(("127.0.0.1", target))
+                except OSError:  # the server is down (restarting): the client sees a closed connection
+                    client.close()
+                    continue
                 peers[client], peers[server] = server, client
                 sel.register(client, selectors.EVENT_READ)
                 sel.register(server, selectors.EVENT_READ)
@@ -64,8 +68,11 @@ def forward(sel, peers, src):
     except OSError:
         data = b""
     if data:
-        dst.sendall(data)
-        return
+        try:
+            dst.sendall(data)
+            return
+        except OSError:  # the other side is gone: close both
+            pass
     for s in (src, dst):
         sel.unregister(s)
         peers.pop(s, None)
