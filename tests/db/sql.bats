@@ -309,12 +309,15 @@ KHG=99999999999999999999999999999999
     refused X "SELECT sync_metadata.delete_rows('acme', 'hosts', '[]', 1)" 'delete_rows: no table acme.hosts'
     run -0 admin "SELECT to_regclass('public.y') IS NOT NULL"
     [ "$output" = "t" ]
-    # A client the service registers itself cannot point delete_rows at sync_metadata.
-    run -0 svc X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
-                  VALUES ('evil', 'X', 'sync_metadata')"
+    # A registration naming sync_metadata, forged past the table's CHECK, still cannot point delete_rows there.
+    admin "ALTER TABLE sync_metadata.client_deployments DROP CONSTRAINT client_deployments_schema_name_name;
+           ALTER TABLE sync_metadata.client_deployments DISABLE TRIGGER client_deployments_schema_free;
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('evil', 'X', 'sync_metadata');
+           ALTER TABLE sync_metadata.client_deployments ENABLE TRIGGER client_deployments_schema_free"
     refused X "SELECT sync_metadata.delete_rows('evil', 'hosts', '[{\"kh\":\"$KH1\",\"k\":[\"X\",\"node-a\"]}]', 1)" \
         "delete_rows: schema sync_metadata of client 'evil' is not a tenant schema"
     admin "DELETE FROM sync_metadata.client_deployments WHERE client_id = 'evil'"
+    pgcluster_migrate "$DB"
     # Nor at a table it cannot write anyway.
     refused X "SELECT sync_metadata.delete_rows('ro', 't', '[{\"kh\":\"$KH1\",\"k\":[\"r1\"]}]', 1)" \
         'delete_rows: sync_service may not write ro.t'
@@ -466,4 +469,56 @@ beta|user|1|1|{"manual": 1}|t' ]
     [[ "$output" == *"no password supplied"* ]]
     run -0 svc "" "SELECT current_user, inet_server_addr()"
     [ "$output" = "sync_service|127.0.0.1" ]
+}
+# A name as an SQL literal.
+lit() { printf "'%s'" "${1//\'/\'\'}"; }
+
+@test "tenant names: the database refuses reserved schemas and names that are not plain identifiers" {
+    local n before long63 long64 bad
+    long63="$(printf 'a%.0s' {1..63})" long64="$(printf 'b%.0s' {1..64})"
+    before="$(admin "SELECT count(*) FROM sync_metadata.client_deployments")"
+    for bad in public sync_metadata information_schema pg_catalog pg_toast pg_anything Acme 1acme a-b 'a b' "a'b" \
+               a/b '' "$long64" $'line\nbreak' $'trailing\n'; do
+        run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+                      VALUES ('okname', 'X', $(lit "$bad"))"
+        [[ "$output" == *'violates check constraint "client_deployments_schema_name_name"'* ]] || { echo "schema $bad: $output"; false; }
+    done
+    for bad in Acme 1acme a-b 'a b' a/b ../x '' "$long64" $'line\nbreak' $'trailing\n'; do
+        run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+                      VALUES ($(lit "$bad"), 'X', 'okname')"
+        [[ "$output" == *'violates check constraint "client_deployments_client_id_name"'* ]] || { echo "client $bad: $output"; false; }
+    done
+    run -0 svc X "SELECT sync_metadata.name_problem('client id', E'line\\nbreak')"
+    [ "$output" = 'client id "line\nbreak" is not a plain identifier (a-z, 0-9 and _, not starting with a digit, at most 63 bytes)' ]
+    run -0 admin "SELECT count(*) FROM sync_metadata.client_deployments"
+    [ "$output" = "$before" ]
+    # The longest plain identifier PostgreSQL keeps whole is fine, and so is an underscore start.
+    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+           VALUES ('$long63', 'X', '$long63'), ('_t_1', 'X', '_t_1');
+           DELETE FROM sync_metadata.client_deployments WHERE client_id IN ('$long63', '_t_1')"
+}
+
+@test "tenant names: a schema that already holds objects cannot be registered nor switched to" {
+    admin "CREATE SCHEMA occupied; CREATE TABLE occupied.app_users (id int); CREATE SCHEMA empty_one"
+    run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('occ', 'X', 'occupied')"
+    [[ "$output" == *"ERROR:  client 'occ': schema occupied already holds objects that are not the tenant's: relation app_users"* ]]
+    run -3 admin "UPDATE sync_metadata.client_deployments SET schema_name = 'occupied' WHERE client_id = 'acme'"
+    [[ "$output" == *"ERROR:  client 'acme': schema occupied already holds objects"* ]]
+    # Re-registering a tenant in the schema it already has (re-provisioning) is fine; so is an empty schema.
+    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('acme', 'X', 'acme')
+           ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name;
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('emp', 'X', 'empty_one');
+           DELETE FROM sync_metadata.client_deployments WHERE client_id = 'emp'"
+    run -0 admin "SELECT sync_metadata.tenant_problem('occ', 'occupied') UNION ALL
+                  SELECT sync_metadata.tenant_problem('acme2', 'acme') UNION ALL
+                  SELECT coalesce(sync_metadata.tenant_problem('acme', 'acme'), 'ok') UNION ALL
+                  SELECT sync_metadata.tenant_problem('x', 'pg_temp')"
+    [ "$output" = "schema occupied already holds objects that are not the tenant's: relation app_users
+schema acme is registered to client 'acme'
+ok
+schema pg_temp is reserved" ]
+    run -0 admin "SELECT schema_name FROM sync_metadata.client_deployments WHERE client_id = 'acme'
+                  UNION ALL SELECT count(*)::text FROM sync_metadata.client_deployments WHERE client_id = 'occ'"
+    [ "$output" = "acme
+0" ]
 }
