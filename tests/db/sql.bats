@@ -110,20 +110,20 @@ fingerprint() {
 @test "migrations: every sync_metadata table has forced RLS and the service policy" {
     run -0 admin "
       SELECT c.relname || ':' || (c.relrowsecurity AND c.relforcerowsecurity) || ':' ||
-             coalesce((SELECT string_agg(p.policyname, ',') FROM pg_policies p
+             coalesce((SELECT string_agg(p.policyname, ',' ORDER BY p.policyname) FROM pg_policies p
                         WHERE p.schemaname = 'sync_metadata' AND p.tablename = c.relname), '-')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'sync_metadata' AND c.relkind = 'r' ORDER BY 1"
-    [ "$output" = "cache_events:true:sync_service_own_host
+    [ "$output" = "cache_events:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 client_deployments:true:sync_service_own_host
-conflict_log:true:sync_service_own_host
-deleted_rows:true:sync_service_own_host
+conflict_log:true:sync_service_open_conflict,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+deleted_rows:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 hosts:true:sync_service_own_host
 leader_election:true:sync_service_own_host
-quarantine:true:sync_service_own_host
-row_state:true:sync_service_own_host
-sync_jobs:true:sync_service_own_host
-sync_progress:true:sync_service_own_host" ]
+quarantine:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+row_state:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+sync_jobs:true:sync_service_open_job,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+sync_progress:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host" ]
 }
 
 @test "sync_service: no superuser, createdb, createrole, bypassrls; owns nothing" {
@@ -161,7 +161,7 @@ Y" ]
     refused X "INSERT INTO sync_metadata.hosts (host_id, node_name) VALUES ('Y', 'node-z')" \
         'new row violates row-level security policy for table "hosts"'
     refused X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('c9', 'Y', 'c9')" \
-        'new row violates row-level security policy for table "client_deployments"'
+        'permission denied for table client_deployments'
     refused X "INSERT INTO sync_metadata.leader_election (cluster_id, holder) VALUES ('Z9', 'node-a')" \
         'new row violates row-level security policy for table "leader_election"'
     refused X "INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
@@ -185,7 +185,7 @@ Y" ]
     [ "$output" = "hy-a
 node-a:1" ]
     refused X "UPDATE sync_metadata.client_deployments SET host_id = 'Y' WHERE client_id = 'acme'" \
-        'new row violates row-level security policy for table "client_deployments"'
+        'permission denied for table client_deployments'
     run -0 admin "SELECT host_id FROM sync_metadata.client_deployments WHERE client_id = 'acme'"
     [ "$output" = "X" ]
 }
@@ -470,6 +470,7 @@ beta|user|1|1|{"manual": 1}|t' ]
     run -0 svc "" "SELECT current_user, inet_server_addr()"
     [ "$output" = "sync_service|127.0.0.1" ]
 }
+
 # A name as an SQL literal.
 lit() { printf "'%s'" "${1//\'/\'\'}"; }
 
@@ -521,4 +522,96 @@ schema pg_temp is reserved" ]
                   UNION ALL SELECT count(*)::text FROM sync_metadata.client_deployments WHERE client_id = 'occ'"
     [ "$output" = "acme
 0" ]
+}
+
+@test "sync_service cannot register, re-point or archive a tenant; it advances generation, pauses, sets the interval" {
+    refused X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('c8', 'X', 'c8')" \
+        'permission denied for table client_deployments'
+    refused X "UPDATE sync_metadata.client_deployments SET schema_name = 'ro' WHERE client_id = 'acme'" \
+        'permission denied for table client_deployments'
+    refused X "UPDATE sync_metadata.client_deployments SET archived_at = now() WHERE client_id = 'acme'" \
+        'permission denied for table client_deployments'
+    run -0 svc X "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now()
+                  WHERE client_id = 'acme' RETURNING generation > 0"
+    [ "$output" = "t" ]
+    run -0 svc X "UPDATE sync_metadata.client_deployments SET sync_enabled = true, sync_interval_seconds = 60
+                  WHERE client_id = 'acme' RETURNING sync_interval_seconds"
+    [ "$output" = "60" ]
+    run -0 admin "SELECT schema_name || ':' || host_id || ':' || (archived_at IS NULL) FROM sync_metadata.client_deployments
+                   WHERE client_id = 'acme'"
+    [ "$output" = "acme:X:true" ]
+}
+
+@test "archives: deleted_rows is read-only for sync_service" {
+    admin "INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, row_key, row_data, job_id)
+           VALUES ('X', 'acme', 'user', '[\"z\"]', '{\"id\":\"z\",\"name\":\"Zoe\"}', 77)"
+    refused X "UPDATE sync_metadata.deleted_rows SET row_data = '{}' WHERE job_id = 77" \
+        'permission denied for table deleted_rows'
+    refused X "INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, job_id) VALUES ('X', 'acme', 'user', 77)" \
+        'permission denied for table deleted_rows'
+    run -0 svc X "SELECT row_data::text FROM sync_metadata.deleted_rows WHERE job_id = 77"
+    [ "$output" = '{"id":"z","name":"Zoe"}' ]
+}
+
+@test "archives: conflict_log keeps what was recorded; only an open conflict gets its resolution" {
+    admin "INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, key_hash, source_data, resolution, resolved_at)
+           VALUES ('X', 'acme', 'user', 'c-open', 'S1', NULL, NULL), ('X', 'acme', 'user', 'c-done', 'S2', 'source', now())"
+    refused X "UPDATE sync_metadata.conflict_log SET source_data = 'forged' WHERE client_id = 'acme'" \
+        'permission denied for table conflict_log'
+    refused X "UPDATE sync_metadata.conflict_log SET detected_at = now(), key_hash = 'k' WHERE client_id = 'acme'" \
+        'permission denied for table conflict_log'
+    # sync-resolve --settle on both: only the open one takes it.
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.conflict_log SET settled_value = 'v' WHERE key_hash IN ('c-open', 'c-done')
+                             RETURNING key_hash) SELECT string_agg(key_hash, ',') FROM u"
+    [ "$output" = "c-open" ]
+    # sync-load's decision on it; afterwards it is history too.
+    run -0 svc X "UPDATE sync_metadata.conflict_log SET resolution = 'target', resolved_by = 'settle', note = 'n',
+                         resolved_at = now(), job_id = 5 WHERE key_hash = 'c-open' RETURNING resolution"
+    [ "$output" = "target" ]
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.conflict_log SET resolution = 'forged', settled_value = 'w'
+                             WHERE key_hash IN ('c-open', 'c-done') RETURNING 1) SELECT count(*) FROM u"
+    [ "$output" = "0" ]
+    run -0 admin "SELECT string_agg(key_hash || ':' || source_data || ':' || resolution || ':' || coalesce(settled_value, '-'), ','
+                                    ORDER BY key_hash) FROM sync_metadata.conflict_log WHERE key_hash IN ('c-open', 'c-done')"
+    [ "$output" = "c-done:S2:source:-,c-open:S1:target:v" ]
+}
+
+@test "archives: a finished job is history; a running job is updated by its own load" {
+    run -0 svc X "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, status)
+                  VALUES ('j-hist', 'X', 'acme', 'running') RETURNING status"
+    run -0 svc X "UPDATE sync_metadata.sync_jobs SET status = 'failed', error = 'boom', finished_at = now()
+                  WHERE stream_id = 'j-hist' RETURNING status"
+    [ "$output" = "failed" ]
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.sync_jobs SET status = 'success', error = NULL
+                             WHERE stream_id = 'j-hist' RETURNING 1) SELECT count(*) FROM u"
+    [ "$output" = "0" ]
+    refused X "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, status) VALUES ('j-hist', 'X', 'acme', 'running')
+               ON CONFLICT (stream_id) DO UPDATE SET status = 'running', error = NULL" \
+        'new row violates row-level security policy "sync_service_open_job" (USING expression) for table "sync_jobs"'
+    run -0 admin "SELECT status || ':' || error FROM sync_metadata.sync_jobs WHERE stream_id = 'j-hist'"
+    [ "$output" = "failed:boom" ]
+}
+
+@test "sync_service writes rows only for clients registered to its own host" {
+    local t sql
+    declare -A ins=(
+        [row_state]="(host_id, client_id, table_name, key_hash, key_json, src_hash) VALUES ('X', '%s', 'user', '\\x07', '[\"o1\"]', '\\x00')"
+        [quarantine]="(host_id, client_id, table_name, key_hash) VALUES ('X', '%s', 'user', '\\x07')"
+        [conflict_log]="(host_id, client_id, table_name, key_hash) VALUES ('X', '%s', 'user', 'k7')"
+        [sync_jobs]="(host_id, client_id, status) VALUES ('X', '%s', 'running')"
+        [sync_progress]="(job_id, host_id, client_id, table_name) VALUES (7, 'X', '%s', 'user')"
+        [cache_events]="(host_id, client_id, event) VALUES ('X', '%s', 'hit')")
+    for t in "${!ins[@]}"; do
+        # 'other' is host Y's client, 'ghost' nobody's: both refused under host X's own host_id.
+        for c in other ghost; do
+            sql="INSERT INTO sync_metadata.$t ${ins[$t]//%s/$c}"
+            refused X "$sql" "new row violates row-level security policy \"sync_service_own_clients\" for table \"$t\""
+        done
+        run -0 svc X "INSERT INTO sync_metadata.$t ${ins[$t]//%s/acme}"
+    done
+    refused X "UPDATE sync_metadata.row_state SET client_id = 'other' WHERE client_id = 'acme' AND key_hash = '\\x07'" \
+        'new row violates row-level security policy "sync_service_own_clients_update" for table "row_state"'
+    run -0 svc X "INSERT INTO sync_metadata.cache_events (host_id, client_id, event) VALUES ('X', NULL, 'host-level') RETURNING event"
+    run -0 admin "SELECT count(*) FROM sync_metadata.row_state WHERE client_id IN ('other', 'ghost') AND host_id = 'X'"
+    [ "$output" = "0" ]
 }

@@ -86,9 +86,13 @@ void Batch::ensure_job() {
       "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, status) "
       "VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (stream_id) DO UPDATE SET status = 'running', "
       "error = NULL, started_at = now(), finished_at = NULL, node_name = EXCLUDED.node_name, epoch = EXCLUDED.epoch "
-      "RETURNING job_id",
+      "WHERE sync_jobs.status = 'running' RETURNING job_id",
       {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
        pg::Param::text(ctx_.node), lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
+  // A finished job is history (sql/003_rls.sql): its stream is not run again.
+  if (r.ntuples() == 0)
+    throw RuntimeError(fmt::format("stream {} already ran and finished (sync_metadata.sync_jobs); run the pipeline "
+                                   "again for a new stream", h.stream_id));
   job_id_ = r.get_int64(0, 0);
 }
 
@@ -122,7 +126,8 @@ void record_failure(Batch::Context ctx, const std::string& error) noexcept {
     ctx.conn->exec_params(
         "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "
         "VALUES ($1, $2, $3, $4, 'failed', $5, clock_timestamp()) ON CONFLICT (stream_id) DO UPDATE "
-        "SET status = 'failed', error = EXCLUDED.error, finished_at = EXCLUDED.finished_at",
+        "SET status = 'failed', error = EXCLUDED.error, finished_at = EXCLUDED.finished_at "
+        "WHERE sync_jobs.status = 'running'",
         {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client), pg::Param::text(ctx.node),
          pg::Param::text(error)});
     tx.commit();
