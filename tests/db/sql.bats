@@ -615,3 +615,66 @@ schema pg_temp is reserved" ]
     run -0 admin "SELECT count(*) FROM sync_metadata.row_state WHERE client_id IN ('other', 'ghost') AND host_id = 'X'"
     [ "$output" = "0" ]
 }
+
+@test "move_client is admin only and refuses an unknown client or host, the same host, a running job" {
+    admin "INSERT INTO sync_metadata.hosts (host_id, node_name) VALUES ('W', 'node-a');
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('mover', 'X', 'mover');
+           INSERT INTO sync_metadata.sync_jobs (host_id, client_id, node_name, status) VALUES ('X', 'mover', 'node-b', 'running')"
+    refused X "SELECT sync_metadata.move_client('mover', 'W')" 'permission denied for function move_client'
+    run -3 admin "SELECT sync_metadata.move_client('nosuch', 'W')"
+    [[ "$output" == *"ERROR:  move_client: no client 'nosuch'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'nohost')"
+    [[ "$output" == *"ERROR:  move_client: no host 'nohost'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'X')"
+    [[ "$output" == *"ERROR:  move_client: client 'mover' is already on host 'X'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'W')"
+    [[ "$output" == *"ERROR:  move_client: client 'mover' is being synced: job "*" (node node-b) running since "* ]]
+    run -0 admin "SELECT host_id FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT DISTINCT host_id FROM sync_metadata.sync_jobs WHERE client_id = 'mover'"
+    [ "$output" = "X
+X" ]
+}
+
+@test "move_client moves the registration and every host_id row of the client, and bumps its generation" {
+    admin "UPDATE sync_metadata.sync_jobs SET status = 'failed', finished_at = now(), error = 'abandoned'
+            WHERE client_id = 'mover' AND status = 'running';
+           INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
+           VALUES ('X', 'mover', 't', '\\x01', '[1]', '\\x01'), ('X', 'mover', 't', '\\x02', '[2]', '\\x02'),
+                  ('X', 'acme', 't', '\\x01', '[1]', '\\x01');
+           INSERT INTO sync_metadata.quarantine (host_id, client_id, table_name, key_hash) VALUES ('X', 'mover', 't', '\\x03');
+           INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, key_hash) VALUES ('X', 'mover', 't', 'mk');
+           INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name) VALUES (99, 'X', 'mover', 't');
+           INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name) VALUES ('X', 'mover', 't');
+           INSERT INTO sync_metadata.cache_events (host_id, client_id, event) VALUES ('X', 'mover', 'hit')"
+    local g0
+    g0="$(admin "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = 'mover'")"
+    run -0 admin "SELECT sync_metadata.move_client('mover', 'W')"
+    [ "$output" = "client mover moved from host X to host W, 1 cache_events, 1 conflict_log, 1 deleted_rows, 1 quarantine, 2 row_state, 1 sync_jobs, 1 sync_progress" ]
+    run -0 admin "SELECT host_id, generation - $g0 FROM sync_metadata.client_deployments WHERE client_id = 'mover'"
+    [ "$output" = "W|1" ]
+    run -0 admin "SELECT count(*) FROM (
+                    SELECT host_id FROM sync_metadata.row_state WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.quarantine WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.conflict_log WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.sync_jobs WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.sync_progress WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.deleted_rows WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.cache_events WHERE client_id = 'mover') x
+                  WHERE host_id <> 'W'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state
+                             WHERE client_id = 'acme' AND host_id = 'X' AND key_hash = '\\x01'"
+    [ "$output" = "0
+1" ]
+    # The old host sees nothing of it any more, the new one all of it.
+    run -0 svc X "SELECT count(*) FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'mover'"
+    [ "$output" = "0
+0" ]
+    run -0 svc W "SELECT count(*) FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'mover'"
+    [ "$output" = "1
+2" ]
+    refused X "INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
+               VALUES ('X', 'mover', 't', '\\x09', '[9]', '\\x09')" \
+        'new row violates row-level security policy "sync_service_own_clients" for table "row_state"'
+}
