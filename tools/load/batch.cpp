@@ -55,13 +55,23 @@ void Batch::ensure_job() {
   if (job_id_) return;
   const auto& h = ctx_.head->header;
   const auto& lease = ctx_.head->lease;
+  // A running job of this stream (a load that died) is taken over; a finished
+  // one is history (sql/003_rls.sql), which ON CONFLICT DO UPDATE would hit as
+  // an RLS error: so update only a running job, else insert or do nothing.
   auto r = ctx_.conn->exec_params(
-      "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, status) "
-      "VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (stream_id) DO UPDATE SET status = 'running', "
-      "error = NULL, started_at = now(), finished_at = NULL, node_name = EXCLUDED.node_name, epoch = EXCLUDED.epoch "
-      "RETURNING job_id",
-      {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
-       pg::Param::text(ctx_.node), lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
+      "UPDATE sync_metadata.sync_jobs SET status = 'running', error = NULL, started_at = now(), finished_at = NULL, "
+      "node_name = $2, epoch = $3 WHERE stream_id = $1 AND status = 'running' RETURNING job_id",
+      {pg::Param::text(h.stream_id), pg::Param::text(ctx_.node),
+       lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
+  if (r.ntuples() == 0)
+    r = ctx_.conn->exec_params(
+        "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, status) "
+        "VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (stream_id) DO NOTHING RETURNING job_id",
+        {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
+         pg::Param::text(ctx_.node), lease ? pg::Param::int64(lease->epoch) : pg::Param::null()});
+  if (r.ntuples() == 0)
+    throw RuntimeError(fmt::format("stream {} already ran and finished (sync_metadata.sync_jobs); run the pipeline "
+                                   "again for a new stream", h.stream_id));
   job_id_ = r.get_int64(0, 0);
 }
 
@@ -91,12 +101,17 @@ void record_failure(Batch::Context ctx, const std::string& error) noexcept {
     scope_write(*ctx.conn, ctx.head->header, ctx.head->lease, 0);
     check_fence(*ctx.conn, ctx.head->lease);
     const auto& h = ctx.head->header;
-    ctx.conn->exec_params(
-        "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "
-        "VALUES ($1, $2, $3, $4, 'failed', $5, clock_timestamp()) ON CONFLICT (stream_id) DO UPDATE "
-        "SET status = 'failed', error = EXCLUDED.error, finished_at = EXCLUDED.finished_at",
-        {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client), pg::Param::text(ctx.node),
-         pg::Param::text(error)});
+    // Only a running job is closed; a finished one is history (as in ensure_job).
+    auto r = ctx.conn->exec_params(
+        "UPDATE sync_metadata.sync_jobs SET status = 'failed', error = $2, finished_at = clock_timestamp() "
+        "WHERE stream_id = $1 AND status = 'running'",
+        {pg::Param::text(h.stream_id), pg::Param::text(error)});
+    if (r.affected_rows() == 0)
+      ctx.conn->exec_params(
+          "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "
+          "VALUES ($1, $2, $3, $4, 'failed', $5, clock_timestamp()) ON CONFLICT (stream_id) DO NOTHING",
+          {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client),
+           pg::Param::text(ctx.node), pg::Param::text(error)});
     commit_fenced(tx, ctx.head->lease);
   } catch (const std::exception& e) {
     log::warn("could not record the failed job: {}", e.what());
