@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "pg/fence.hpp"
 
 namespace syncpipe::load {
 
@@ -30,24 +31,11 @@ void Batch::open(bool bump) {
   tx_->set_local("syncpipe.host_id", ctx_.head->header.host);
   if (ctx_.idle_timeout_s > 0)
     tx_->set_local("idle_in_transaction_session_timeout", std::to_string(ctx_.idle_timeout_s * 1000));
-  check_fence(*ctx_.conn, ctx_.head->lease);
+  pg::check_fence(*ctx_.conn, ctx_.head->lease);
   maybe_stop("fence");
   if (first && already_applied()) throw AlreadyApplied{};
   advance_generation(bump);
   ensure_job();
-}
-
-void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease) {
-  if (!lease) return;  // ad-hoc run, explicitly asked for
-  auto r = conn.exec_params(
-      "SELECT epoch, holder, expires_at > clock_timestamp() FROM sync_metadata.leader_election "
-      "WHERE cluster_id = $1 FOR SHARE",
-      {pg::Param::text(lease->cluster)});
-  if (r.ntuples() != 1) throw FencedError(fmt::format("cluster {} has no lease row", lease->cluster));
-  auto epoch = r.get_int64(0, 0);
-  if (epoch != lease->epoch || r.get(0, 1) != lease->holder || r.get(0, 2) != "t")
-    throw FencedError(fmt::format("lease epoch {} of {} on cluster {} is no longer current (now epoch {}, holder {})",
-                                  lease->epoch, lease->holder, lease->cluster, epoch, r.get(0, 1)));
 }
 
 bool Batch::already_applied() {
@@ -117,7 +105,7 @@ void record_failure(Batch::Context ctx, const std::string& error) noexcept {
     if (ctx.conn->is_bad()) return;
     pg::Transaction tx(*ctx.conn);
     tx.set_local("syncpipe.host_id", ctx.head->header.host);
-    check_fence(*ctx.conn, ctx.head->lease);
+    pg::check_fence(*ctx.conn, ctx.head->lease);
     const auto& h = ctx.head->header;
     ctx.conn->exec_params(
         "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "

@@ -60,10 +60,6 @@ class Batch {
   std::unique_ptr<pg::Transaction> tx_;
 };
 
-// Throws FencedError unless `lease` is current and unexpired. Takes a FOR
-// SHARE lock on the lease row until the transaction ends. No lease: ad hoc.
-void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease);
-
 // Records a failed run in sync_jobs, in its own fenced transaction; never
 // throws. Not called for fenced or stale runs: those must write nothing.
 void record_failure(Batch::Context ctx, const std::string& error) noexcept;

@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "loader.hpp"
 #include "ndjson/reader.hpp"
+#include "pg/fence.hpp"
 #include "provision.hpp"
 #include "read_ahead.hpp"
 #include "spool.hpp"
@@ -84,7 +85,7 @@ std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
     auto conn = pg::Connection::open(opt.dsn, "sync-load");
     pg::Transaction tx(conn);
     tx.set_local("syncpipe.host_id", head.header.host);
-    check_fence(conn, head.lease);
+    pg::check_fence(conn, head.lease);
   } catch (const FencedError& f) {
     throw FencedError(std::string(f.what()) + " (connection lost: " + lost.what() + ")");
   } catch (const Error&) {

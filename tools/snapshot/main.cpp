@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "emit.hpp"
 #include "ndjson/json_out.hpp"
+#include "ndjson/lease_in.hpp"
 #include "ndjson/protocol.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
@@ -49,28 +50,6 @@ std::string utc_now() {
 
 constexpr const char* kLeaseHint = "expected a lease record on stdin (from sync-lease gate); use --no-lease "
                                   "for an ad-hoc run";
-
-struct LeaseIn {
-  ndjson::Lease lease;
-  std::string line;  // forwarded byte for byte (unknown fields survive)
-};
-
-// Reads the lease stream of sync-lease gate on stdin: a lease record, then
-// the trailer.
-LeaseIn read_lease(std::size_t max_record) {
-  ndjson::Reader in(0, "stdin", max_record);
-  bool got = false;
-  try {
-    got = in.next();
-  } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
-    throw InputError(fmt::format("{}; {}", e.what(), kLeaseHint));
-  }
-  if (!got || in.type() != "lease") in.fail(kLeaseHint);
-  LeaseIn l{ndjson::parse_lease(in), std::string(in.line())};
-  while (in.next()) {
-  }
-  return l;
-}
 
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
@@ -135,7 +114,7 @@ int run(int argc, char** argv) {
   std::optional<ndjson::Lease> lease;
   std::string lease_line;
   if (!opt.no_lease) {
-    auto in = read_lease(opt.max_record);
+    auto in = ndjson::read_lease_stream(0, opt.max_record, kLeaseHint);
     lease = std::move(in.lease);
     lease_line = std::move(in.line);
   }
