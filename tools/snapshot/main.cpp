@@ -17,6 +17,7 @@
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/fingerprint.hpp"
 #include "sqlite/schema.hpp"
 #include "skip.hpp"
 #include "table_plan.hpp"
@@ -128,6 +129,9 @@ int run(int argc, char** argv) {
   header.created_at = utc_now();
   header.adhoc = !lease;
 
+  // Before the read transaction: a write after this instant changes the
+  // fingerprint, so a stored one never claims more than the snapshot holds.
+  if (auto fp = sqlite::take_fingerprint(opt.file); fp.settled) header.fingerprint = std::move(fp.text);
   auto db = sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms);
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
