@@ -376,7 +376,7 @@ db_clock() { admin "SELECT extract(epoch FROM clock_timestamp())"; }
     holds F1 node-a
     grep -q 'F1/node-b: standby' "$log"
     grep -q 'node-b exit 10' "$log"
-    grep -q 'F1/node-a: leader; no enabled tenant' "$log"
+    grep -q 'F1/node-a: leader; no tenant due' "$log"
     local epoch_a
     epoch_a="$(lease_row F1 | cut -d'|' -f2)"
 
