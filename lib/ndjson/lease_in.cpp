@@ -15,7 +15,7 @@ LeaseIn read_lease_stream(int fd, std::size_t max_record, const std::string& hin
   } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
     throw InputError(fmt::format("{}; {}", e.what(), hint));
   }
-  if (!got || in.type() != "lease") in.fail(hint);
+  if (!got || record_type(in) != RecordType::Lease) in.fail(hint);
   LeaseIn l{parse_lease(in), std::string(in.line())};
   while (in.next()) {
   }

@@ -7,7 +7,7 @@
 #include "core/log.hpp"
 #include "pg/binary_array.hpp"
 #include "pg/connection.hpp"
-#include "pg/fence.hpp"
+#include "cli/fence.hpp"
 #include "pg/transaction.hpp"
 #include "sqlite/fingerprint.hpp"
 
@@ -101,7 +101,7 @@ int due(const DueOptions& opt) {
   auto conn = pg::Connection::open(opt.dsn, "sync-jobs");
   pg::Transaction tx(conn);
   tx.set_local("syncpipe.host_id", lease.cluster);
-  pg::check_fence(conn, lease);
+  pg::check_fence(conn, cli::fence_of(lease));
   mark_abandoned(conn, lease);
   std::size_t enabled = 0;
   auto tenants = due_tenants(conn, lease.cluster, enabled);

@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "due.hpp"
 #include "ndjson/lease_in.hpp"
-#include "ndjson/json_out.hpp"
+#include "core/text_check.hpp"
 #include "record.hpp"
 
 namespace syncpipe::jobs {
@@ -30,7 +30,7 @@ constexpr const char* kLeaseHint = "expected the lease stream of sync-lease gate
 std::string checked(const std::string& what, const std::string& value, std::size_t max) {
   if (value.empty()) throw UsageError(fmt::format("{} must not be empty", what));
   if (value.size() > max) throw UsageError(fmt::format("{} is longer than {} bytes", what, max));
-  if (!ndjson::valid_utf8(value)) throw UsageError(fmt::format("{} is not valid UTF-8", what));
+  if (!valid_utf8(value)) throw UsageError(fmt::format("{} is not valid UTF-8", what));
   for (unsigned char c : value)
     if (c < 0x20 || c == 0x7f) throw UsageError(fmt::format("{} contains a control character", what));
   return value;

@@ -7,7 +7,7 @@
 #include "core/log.hpp"
 #include "pg/binary_array.hpp"
 #include "pg/connection.hpp"
-#include "pg/fence.hpp"
+#include "cli/fence.hpp"
 #include "pg/transaction.hpp"
 
 namespace syncpipe::jobs {
@@ -39,7 +39,7 @@ int fail(const FailOptions& opt) {
   auto conn = pg::Connection::open(opt.dsn, "sync-jobs");
   pg::Transaction tx(conn);
   tx.set_local("syncpipe.host_id", lease.cluster);
-  pg::check_fence(conn, lease);
+  pg::check_fence(conn, cli::fence_of(lease));
   conn.exec_params(kFailRunningSql,
                    {pg::Param::text(opt.client), pg::Param::int64(opt.after), pg::Param::text(opt.error)});
   auto r = conn.exec_params(kInsertFailedSql,

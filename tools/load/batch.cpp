@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "pg/fence.hpp"
+#include "cli/fence.hpp"
 
 namespace syncpipe::load {
 
@@ -31,7 +31,7 @@ void Batch::open(bool bump) {
   tx_->set_local("syncpipe.host_id", ctx_.head->header.host);
   if (ctx_.idle_timeout_s > 0)
     tx_->set_local("idle_in_transaction_session_timeout", std::to_string(ctx_.idle_timeout_s * 1000));
-  pg::check_fence(*ctx_.conn, ctx_.head->lease);
+  cli::check_fence(*ctx_.conn, ctx_.head->lease);
   maybe_stop("fence");
   if (first && already_applied()) throw AlreadyApplied{};
   advance_generation(bump);
@@ -117,7 +117,7 @@ void record_failure(Batch::Context ctx, const std::string& error) noexcept {
     if (ctx.conn->is_bad()) return;
     pg::Transaction tx(*ctx.conn);
     tx.set_local("syncpipe.host_id", ctx.head->header.host);
-    pg::check_fence(*ctx.conn, ctx.head->lease);
+    cli::check_fence(*ctx.conn, ctx.head->lease);
     const auto& h = ctx.head->header;
     ctx.conn->exec_params(
         "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, status, error, finished_at) "
