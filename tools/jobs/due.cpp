@@ -101,7 +101,6 @@ int due(const DueOptions& opt) {
   auto conn = pg::Connection::open(opt.dsn, "sync-jobs");
   pg::Transaction tx(conn);
   tx.set_local("syncpipe.host_id", lease.cluster);
-  pg::check_fence(conn, cli::fence_of(lease));
   mark_abandoned(conn, lease);
   std::size_t enabled = 0;
   auto tenants = due_tenants(conn, lease.cluster, enabled);
@@ -128,6 +127,9 @@ int due(const DueOptions& opt) {
                                     pg::Param::int64(lease.epoch), unusable.param()});
   if (run.size() > 0) conn.exec_params(kTakeRequestsSql, {run.param()});
   auto after = conn.exec_params(kLastJobIdSql, {}).get_int64(0, 0);
+  // Fenced at the end: the lease row's lock (FOR SHARE) is held only from
+  // here to the commit, not while the files above were stat'ed.
+  pg::check_fence(conn, cli::fence_of(lease));
   tx.commit();
   for (const auto* t : to_run) {
     log::debug("{}: due ({})", t->client, t->why);

@@ -11,9 +11,9 @@
 #include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "fence.hpp"
 #include "loader.hpp"
 #include "ndjson/reader.hpp"
-#include "cli/fence.hpp"
 #include "provision.hpp"
 #include "read_ahead.hpp"
 #include "spool.hpp"
@@ -84,8 +84,8 @@ std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
   try {
     auto conn = pg::Connection::open(opt.dsn, "sync-load");
     pg::Transaction tx(conn);
-    tx.set_local("syncpipe.host_id", head.header.host);
-    cli::check_fence(conn, head.lease);
+    scope_write(conn, head.header, head.lease, 0);
+    check_fence(conn, head.lease);
   } catch (const FencedError& f) {
     throw FencedError(std::string(f.what()) + " (connection lost: " + lost.what() + ")");
   } catch (const Error&) {
