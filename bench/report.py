@@ -18,7 +18,12 @@ GROUPS = [
     ("big_row", "syncpipe: + one 30 MB chat"),
     ("tiny_first", "syncpipe: tiny tenants, first sync"),
     ("tiny_nochange", "syncpipe: tiny tenants, nothing changed"),
+    ("cycle_first", "syncpipe-cycle: tiny tenants, first cycle"),
+    ("cycle_nochange", "syncpipe-cycle: tiny tenants, unchanged (fingerprint)"),
+    ("cycle_nochange_pipeline", "syncpipe-cycle: tiny tenants, forced, nothing changed"),
 ]
+# issue 13: per tenant through syncpipe-cycle
+CYCLE_TARGET_MS = {"cycle_first": 40, "cycle_nochange": 15}
 RSS_LIMIT_MB = 256
 
 
@@ -155,6 +160,16 @@ def main():
             if g == "tiny_nochange" or "tiny_nochange" not in {a["group"] for a in agg}:
                 targets[f"{t['runs']} tiny tenants: cycle < 10 s"] = t["wall_s"] < 10
                 targets["tiny tenants: < 100 ms per tenant"] = 1000 * t["wall_s"] / t["runs"] < 100
+    n_cyc = int(meta.get("cycle_tenants", 0) or 0)
+    for g in ("cycle_first", "cycle_nochange", "cycle_nochange_pipeline"):
+        t = by.get((g, "total"))
+        if t and ok(g) and n_cyc:
+            ratios[f"{g}_s"] = t["wall_s"]
+            ratios[f"{g}_ms_per_tenant"] = 1000 * t["wall_s"] / n_cyc
+            if g in CYCLE_TARGET_MS:
+                targets[f"{g}: <= {CYCLE_TARGET_MS[g]} ms per tenant"] = 1000 * t["wall_s"] / n_cyc <= CYCLE_TARGET_MS[g]
+    if "cycle_nochange_tenant_writes" in meta:
+        targets["cycle_nochange: zero writes to tenant tables"] = meta["cycle_nochange_tenant_writes"] == "0"
 
     print("\nratios:")
     for k, v in ratios.items():

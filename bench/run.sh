@@ -14,13 +14,17 @@
 #   syncpipe  sync-snapshot | sync-diff | sync-resolve | sync-load as sync_service, each stage timed on its own:
 #             first full sync, a cycle with nothing changed (must write nothing to the tenant tables), cycles
 #             after 0.1 % and 1 % of the chat/message rows changed, after one 30 MB chat was added, and N tiny
-#             tenants in one cycle (first sync and no-change), each provisioned beforehand. The scan and the
+#             tenants one after the other (first sync and no-change), each provisioned beforehand, and the same
+#             number through systemd/syncpipe-cycle on a host of their own (first cycle; a no-change cycle
+#             where the files' fingerprints prove nothing changed; a forced no-change cycle through the whole
+#             pipeline). The scan and the
 #             no-change cycle are run BENCH_REPEAT times (3; smoke: 1) and the fastest run is kept.
 # Prints a table and the ratios to the references; writes $BENCH_RESULTS_DIR/<size>-<UTC time>.json.
 # Exit status: 0 when every stage ran and every check held, 1 otherwise (a target missed is not a failure).
 #
 # Environment: BUILD_DIR (default <repo>/build), SHARED_DIR (default <repo>/../shared),
 #   BENCH_RESULTS_DIR (default <repo>/bench/results), BENCH_TMPDIR (default /tmp), BENCH_TINY (tiny tenants),
+#   SYNCPIPE_JOBS (syncpipe-cycle's tenants at once, default nproc),
 #   BENCH_REPEAT, BENCH_BIG_BYTES (the big chat, default 30 MiB),
 #   BENCH_PGLOADER_WITH (pgloader's WITH options after "data only, truncate"), BENCH_PGLOADER_TIMEOUT (s),
 #   BENCH_SNAPSHOT / BENCH_DIFF / BENCH_RESOLVE / BENCH_LOAD (override a stage's executable),
@@ -51,9 +55,9 @@ done
 # users, chats per user, channel messages, tiny tenants
 case "$size" in
     smoke) shape=(5 20 300 5) ;;
-    S) shape=(50 20 3000 100) ;;
-    M) shape=(500 20 30000 100) ;;
-    L) shape=(5000 20 300000 100) ;;
+    S) shape=(50 20 3000 150) ;;
+    M) shape=(500 20 30000 150) ;;
+    L) shape=(5000 20 300000 150) ;;
 esac
 tiny_n="${BENCH_TINY:-${shape[3]}}"
 repeat="${BENCH_REPEAT:-$([[ $size == smoke ]] && echo 1 || echo 3)}" # best of: the scan and the no-change cycle
@@ -195,8 +199,8 @@ export SYNCPIPE_HOST=bench
 meta postgres "$(q 'SHOW server_version')"
 meta sqlite "$(sqlite3 --version | cut -d' ' -f1)"
 
-provision() { # CLIENT FILE
-    "$SNAP" --client "$1" --no-lease "$2" 2>>"$work/err/provision" |
+provision() { # CLIENT FILE [SNAPSHOT ARGS...]
+    "$SNAP" --client "$1" --no-lease "${@:3}" "$2" 2>>"$work/err/provision" |
         "$LOAD" --provision --dsn "dbname=bench" 2>>"$work/err/provision"
 }
 log "provisioning tenant t"
@@ -386,6 +390,48 @@ else
         [[ $g == tiny_first || $w1 == "$w0" ]] || fail "tiny_nochange: $((w1 - w0)) rows written to tenant tables"
         settle
     done
+
+    # The same number of tiny tenants through systemd/syncpipe-cycle as a node runs it (lease gate, one
+    # sync-jobs query for all, SYNCPIPE_JOBS tenants at once) on a host of their own, "tinyhost":
+    #   cycle_first             every tenant never synced: the whole pipeline for each
+    #   cycle_nochange          every tenant due by its interval, files unchanged: the fingerprint proof
+    #   cycle_nochange_pipeline every tenant forced (syncpipe-cycle --force): the whole pipeline, nothing changed
+    log "syncpipe-cycle: $tiny_n tiny tenants (provisioning, host tinyhost)"
+    for ((k = 1; k <= tiny_n; k++)); do
+        cp "$work/tiny.db" "$work/cyc$k.db"
+        provision "cyc$k" "$work/cyc$k.db" --host tinyhost || die "provisioning cyc$k failed"
+    done
+    q "UPDATE sync_metadata.client_deployments SET sync_interval_seconds = 1 WHERE host_id = 'tinyhost'" >/dev/null
+    sleep 2.1 # the files' timestamps must be older than the fingerprint's settle margin (2 s)
+    settle
+    cyc() { # cyc GROUP — one syncpipe-cycle run of node-a, timed
+        local g="$1" t0 t1 c0 c1 rc w0 w1
+        w0="$(writes '^cyc[0-9]+$')"
+        c0=$(server_cpu) t0=$(now)
+        env PGHOST=127.0.0.1 PGPORT="$PGPORT" PGDATABASE=bench PGUSER=sync_service SYNCPIPE_BINDIR="$work/bin" \
+            STATE_DIRECTORY="$work/cycstate" SYNCPIPE_TTL=60 "$repo/systemd/syncpipe-cycle" tinyhost node-a \
+            2>"$work/err/$g"
+        rc=$?
+        t1=$(now) c1=$(server_cpu)
+        total "$g" - "$t0" "$t1" "$c0" "$c1" "$rc"
+        ((rc == 0)) || fail "$g: syncpipe-cycle exited $rc: $(grep -m3 'error' "$work/err/$g" | tr '\n' ' ')"
+        sleep 1 # a backend publishes its statistics when it exits; also makes every tenant due again (interval 1 s)
+        w1="$(writes '^cyc[0-9]+$')"
+        meta "${g}_tenant_writes" "$((w1 - w0))"
+        meta "${g}_pipelines" "$(grep -c ': exit 0 (snapshot' "$work/err/$g")"
+        [[ $g == cycle_first || $w1 == "$w0" ]] || fail "$g: $((w1 - w0)) rows written to tenant tables"
+        settle
+    }
+    mkdir -p "$work/bin" "$work/cycstate"
+    for t in lease snapshot diff resolve load jobs; do ln -sf "$build/tools/$t/sync-$t" "$work/bin/"; done
+    meta cycle_tenants "$tiny_n"
+    meta cycle_jobs "${SYNCPIPE_JOBS:-$(nproc)}"
+    cyc cycle_first
+    same_rows cycle_first "$work/cyc1.db" cyc1 "${src_tables[@]}"
+    cyc cycle_nochange
+    env PGHOST=127.0.0.1 PGPORT="$PGPORT" PGDATABASE=bench PGUSER=sync_service SYNCPIPE_BINDIR="$work/bin" \
+        "$repo/systemd/syncpipe-cycle" --force tinyhost 2>>"$work/err/cycle_force" || fail "syncpipe-cycle --force failed"
+    cyc cycle_nochange_pipeline
 fi
 
 # --- report ------------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ Header parse_header(Reader& r) {
   h.created_at = r.opt_str("created_at").value_or("");
   h.adhoc = r.boolean("adhoc", false);
   h.skip_unchanged = r.boolean("skip_unchanged", false);
+  h.fingerprint = r.opt_str("source_fingerprint").value_or("");
   return h;
 }
 
@@ -76,6 +77,7 @@ void write_header(JsonBuf& j, const Header& h) {
   j.key("source").text(h.source).key("stream_id").string(h.stream_id);
   j.key("adhoc").boolean(h.adhoc).key("created_at").string(h.created_at);
   if (h.skip_unchanged) j.key("skip_unchanged").boolean(true);
+  if (!h.fingerprint.empty()) j.key("source_fingerprint").string(h.fingerprint);
   j.close();
 }
 

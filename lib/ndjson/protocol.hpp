@@ -40,6 +40,7 @@ struct Header {
   std::string client, host, schema, source, stream_id, created_at;
   bool adhoc = false;
   bool skip_unchanged = false;  // sync-snapshot --skip-unchanged: "unchanged" records stand for skipped rows
+  std::string fingerprint;      // settled identity of the source file before the snapshot (sqlite/fingerprint.hpp), or ""
 };
 
 struct Column {

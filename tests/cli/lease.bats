@@ -381,7 +381,7 @@ db_clock() { admin "SELECT extract(epoch FROM clock_timestamp())"; }
     holds F1 node-a
     grep -q 'F1/node-b: standby' "$log"
     grep -q 'node-b exit 10' "$log"
-    grep -q 'F1/node-a: leader; no enabled tenant' "$log"
+    grep -q 'F1/node-a: leader; no tenant due' "$log"
     local epoch_a
     epoch_a="$(lease_row F1 | cut -d'|' -f2)"
 
@@ -411,6 +411,7 @@ make_stubs() {
     mkdir -p "$STUB_DIR/bin"
     ln -s "$LEASE" "$STUB_DIR/bin/sync-lease"
     ln -s "$SNAPSHOT" "$STUB_DIR/bin/sync-snapshot"
+    ln -s "$SYNCPIPE_BUILD/tools/jobs/sync-jobs" "$STUB_DIR/bin/sync-jobs"
     printf '#!/usr/bin/env bash\nexec cat\n' >"$STUB_DIR/bin/sync-diff"
     printf '#!/usr/bin/env bash\nprintf "%%s\\n" "$*" >>"$STUB_DIR/resolve.args"\nexec cat\n' >"$STUB_DIR/bin/sync-resolve"
     cat >"$STUB_DIR/bin/sync-load" <<'STUB'
@@ -426,8 +427,8 @@ STUB
     chmod +x "$STUB_DIR/bin/"*
 }
 
-cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub stages
-    node_env SYNCPIPE_BINDIR="$STUB_DIR/bin" "${@:3}" "$CYCLE" "$1" "$2"
+cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub stages, one tenant at a time
+    node_env SYNCPIPE_BINDIR="$STUB_DIR/bin" SYNCPIPE_JOBS=1 "${@:3}" "$CYCLE" "$1" "$2"
 }
 
 @test "syncpipe-cycle: the leader runs every enabled tenant of its host with the lease first in the stream" {
@@ -449,7 +450,7 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
     echo "$output"
     [ "$status" -eq 66 ] # a2's source is missing; the others still ran
     [[ "$output" == *"tenant a1: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
-    [[ "$output" == *"tenant a2: cannot read $src/missing.db; skipped"* ]]
+    [[ "$output" == *"tenant a2: cannot read $src/missing.db; not run"* ]]
     [[ "$output" == *"tenant a3: exit 0 (snapshot 0, diff 0, resolve 0, load 0)"* ]]
     [ "$(cd "$STUB_DIR" && ls load-*.ndjson | tr '\n' ' ')" = "load-a1.ndjson load-a3.ndjson " ]
     local epoch t
@@ -548,7 +549,7 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
 @test "syncpipe-cycle with the real stages: node-a loads, hands over, node-b goes on from PostgreSQL's state" {
     local bin="$BATS_TEST_TMPDIR/bin" src="$BATS_TEST_TMPDIR/e2e.db" t
     mkdir -p "$bin" "$BATS_TEST_TMPDIR/state-a" "$BATS_TEST_TMPDIR/state-b"
-    for t in lease snapshot diff resolve load; do
+    for t in lease snapshot diff resolve load jobs; do
         [[ -x "$SYNCPIPE_BUILD/tools/$t/sync-$t" ]] || { echo "not built: sync-$t" >&2; return 1; }
         ln -s "$SYNCPIPE_BUILD/tools/$t/sync-$t" "$bin/"
     done
@@ -567,6 +568,7 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
     run -10 node node-b
     sqlite3 "$src" "INSERT INTO \"user\" VALUES ('u3', 'Cy', 3); UPDATE \"user\" SET name = 'Anna', updated_at = 4 WHERE id = 'u1';"
     run -0 lease release --cluster E2E --node node-a # planned handover
+    run -0 node_env SYNCPIPE_BINDIR="$bin" "$CYCLE" --force E2E e2e # due now, not after its interval
     run node node-b
     echo "$output"
     [ "$status" -eq 0 ]

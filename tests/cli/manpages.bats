@@ -85,3 +85,21 @@ check_help() {
     run check_help "$tool" "$page"
     [ "$output" = "" ]
 }
+
+# syncpipe-cycle is a script, not a built tool: its page is section 8.
+@test "man pages: syncpipe-cycle(8) names its options, every SYNCPIPE_ variable it reads and every exit code" {
+    local page="$REPO/man/syncpipe-cycle.8.scd" script="$REPO/systemd/syncpipe-cycle" usage v code problems=""
+    [ -f "$page" ]
+    grep -qx "  'syncpipe-cycle.8'," "$REPO/man/meson.build"
+    usage="$("$script" 2>&1)" && return 1 # no arguments: usage, exit 64
+    while IFS= read -r v; do
+        [[ -z "$v" ]] || documented "$page" "$v" || problems+="syncpipe-cycle: $v is not in its man page"$'\n'
+    done < <(long_options "$usage")
+    for v in $(grep -oE 'SYNCPIPE_[A-Z_]+' "$script" | sort -u); do
+        grep -qF -- "*$v*" "$page" || problems+="syncpipe-cycle reads $v; the man page does not name it"$'\n'
+    done
+    for code in $(sed -n 's/.*inline constexpr int k[A-Za-z]* = \([0-9]*\);.*/\1/p' "$REPO/lib/core/exit_codes.hpp"); do
+        grep -qxE "\\|[[:space:]]+$code" "$page" || problems+="exit code $code is not in syncpipe-cycle(8)"$'\n'
+    done
+    [[ -z "$problems" ]] || { printf '%s' "$problems" >&2; return 1; }
+}

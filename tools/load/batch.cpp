@@ -39,8 +39,9 @@ bool Batch::base_is_empty() {
 void Batch::advance_generation(bool bump) {
   const auto& client = ctx_.head->header.client;
   auto r = ctx_.conn->exec_params(
-      bump ? "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now() "
-             "WHERE client_id = $1 AND generation = $2 RETURNING generation"
+      // A new base is no longer the content any stored fingerprint names.
+      bump ? "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now(), "
+             "source_fingerprint = NULL WHERE client_id = $1 AND generation = $2 RETURNING generation"
            : "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = $1 AND generation = $2",
       {pg::Param::text(client), pg::Param::int64(generation_)});
   if (r.ntuples() == 1) {
@@ -89,9 +90,20 @@ void Batch::commit(const JobCounts& c, bool final) {
   // server crash could lose is lost whole (rows, base state, generation
   // together), as if the run had stopped before it; and the last commit
   // flushes the WAL of every batch before it.
+  if (final) remember_fingerprint(c);
   if (!final) tx_->set_local("synchronous_commit", "off");
   commit_fenced(*tx_, ctx_.head->lease);
   tx_.reset();
+}
+
+// The base state now holds what the snapshot read, so the file's fingerprint
+// taken before that read names it (syncpipe-cycle(8), UNCHANGED TENANTS).
+// Not with manual conflicts left: those tenants keep running the pipeline.
+void Batch::remember_fingerprint(const JobCounts& c) {
+  const auto& fp = ctx_.head->header.fingerprint;
+  bool known = !fp.empty() && c.unresolved == 0;
+  ctx_.conn->exec_params("UPDATE sync_metadata.client_deployments SET source_fingerprint = $2 WHERE client_id = $1",
+                         {pg::Param::text(ctx_.head->header.client), known ? pg::Param::text(fp) : pg::Param::null()});
 }
 
 void record_failure(Batch::Context ctx, const std::string& error) noexcept {

@@ -56,6 +56,7 @@ class Batch {
   bool already_applied();
   void advance_generation(bool bump);
   void ensure_job();
+  void remember_fingerprint(const JobCounts& counts);
 
   Context ctx_;
   std::int64_t generation_;

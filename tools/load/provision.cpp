@@ -108,7 +108,8 @@ void register_tenant(pg::Connection& c, const ndjson::Header& h) {
   c.exec_params(
       "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name, source_path) "
       "VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE SET host_id = EXCLUDED.host_id, "
-      "schema_name = EXCLUDED.schema_name, source_path = EXCLUDED.source_path, updated_at = now()",
+      "schema_name = EXCLUDED.schema_name, source_path = EXCLUDED.source_path, updated_at = now(), "
+      "source_fingerprint = NULL",  // new tables or columns: the next cycle runs the pipeline
       {pg::Param::text(h.client), pg::Param::text(h.host), pg::Param::text(h.schema), pg::Param::text(h.source)});
 }
 

@@ -13,10 +13,12 @@
 #include "core/log.hpp"
 #include "emit.hpp"
 #include "ndjson/json_out.hpp"
+#include "ndjson/lease_in.hpp"
 #include "ndjson/protocol.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/fingerprint.hpp"
 #include "sqlite/schema.hpp"
 #include "skip.hpp"
 #include "table_plan.hpp"
@@ -50,28 +52,6 @@ std::string utc_now() {
 
 constexpr const char* kLeaseHint = "expected a lease record on stdin (from sync-lease gate); use --no-lease "
                                   "for an ad-hoc run";
-
-struct LeaseIn {
-  ndjson::Lease lease;
-  std::string line;  // forwarded byte for byte (unknown fields survive)
-};
-
-// Reads the lease stream of sync-lease gate on stdin: a lease record, then
-// the trailer.
-LeaseIn read_lease(std::size_t max_record) {
-  ndjson::Reader in(0, "stdin", max_record);
-  bool got = false;
-  try {
-    got = in.next();
-  } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
-    throw InputError(fmt::format("{}; {}", e.what(), kLeaseHint));
-  }
-  if (!got || ndjson::record_type(in) != ndjson::RecordType::Lease) in.fail(kLeaseHint);
-  LeaseIn l{ndjson::parse_lease(in), std::string(in.line())};
-  while (in.next()) {
-  }
-  return l;
-}
 
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
@@ -131,7 +111,7 @@ int run(int argc, char** argv) {
   std::optional<ndjson::Lease> lease;
   std::string lease_line;
   if (!opt.no_lease) {
-    auto in = read_lease(opt.max_record);
+    auto in = ndjson::read_lease_stream(0, opt.max_record, kLeaseHint);
     lease = std::move(in.lease);
     lease_line = std::move(in.line);
   }
@@ -145,6 +125,9 @@ int run(int argc, char** argv) {
   header.created_at = utc_now();
   header.adhoc = !lease;
 
+  // Before the read transaction: a write after this instant changes the
+  // fingerprint, so a stored one never claims more than the snapshot holds.
+  if (auto fp = sqlite::take_fingerprint(opt.file); fp.settled) header.fingerprint = std::move(fp.text);
   auto db = sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms);
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
