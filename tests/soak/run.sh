@@ -36,7 +36,7 @@ RANDOM=$seed
 build="$(realpath -m "${SYNCPIPE_BUILD:-$repo/build}")"
 shared="$(realpath -m "${SHARED_DIR:-$repo/../shared}")"
 gen="$build/tests/gen/syncpipe-gen"
-for t in lease snapshot diff resolve load; do
+for t in lease snapshot diff resolve load jobs; do
     [[ -x "$build/tools/$t/sync-$t" ]] || { echo "soak: not built: $build/tools/$t/sync-$t" >&2; exit 1; }
 done
 
@@ -46,7 +46,7 @@ source "$repo/tests/soak/lib.bash"
 
 work="${SOAK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")}"
 mkdir -p "$work/bin"
-for t in lease snapshot diff resolve load status; do ln -sfn "$build/tools/$t/sync-$t" "$work/bin/sync-$t"; done
+for t in lease snapshot diff resolve load status jobs; do ln -sfn "$build/tools/$t/sync-$t" "$work/bin/sync-$t"; done
 log() { printf 'soak: %s %s\n' "$(date +%T)" "$*" >&2; }
 
 cleanup() {
