@@ -1,73 +1,80 @@
 #!/usr/bin/env bash
-# run-all.sh — the one test command: build, start a throwaway PostgreSQL,
-# run every suite, count the individual test cases.
+# run-all.sh — the one test command: install what is missing, build, start a throwaway PostgreSQL,
+# run `meson test` (every gtest binary and every bats file, tests/meson.build), count the cases.
 #
-#   tests/run-all.sh            (BUILD_DIR defaults to <repo>/build)
+#   tests/run-all.sh [--sanitize] [-- MESON-TEST-ARGS...]
 #
-# Runs `meson test --suite unit --suite db` (each gtest case is read back
-# from meson's JUnit log), then every tests/cli/*.bats and tests/db/*.bats
-# with `bats --tap`. Every case becomes one TAP line in
-# <build>/meson-logs/run-all.tap. The last line printed is always
-# "N passed, N failed"; the exit status is non-zero if anything failed or
-# nothing ran. Skipped cases count as neither.
+#   --sanitize   an ASan+UBSan build (BUILD_DIR defaults to <repo>/build-sanitize) running the unit and
+#                cli suites; every sanitizer report (written under meson-logs/sanitizer/) is a failed
+#                case. No bench smoke.
+#   -- ARGS      passed to `meson test` instead of the default selection (a targeted run, no bench smoke)
+#
+# BUILD_DIR defaults to <repo>/build. The cases are read from meson's logs by tests/lib/count-cases.sh:
+# each gtest case and each bats case counts once; a test that crashed or timed out without a failing case
+# counts once more. The bench smoke (bench/run.sh smoke, on a cluster of its own) is one case more.
+# The last line printed is always "N passed, N failed, N skipped". The exit status is non-zero if
+# anything failed, nothing ran, or (under CI=true) anything was skipped: a skip in CI hides a lost test.
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$(realpath -m "${BUILD_DIR:-$repo/build}")"
-tap="$build/meson-logs/run-all.tap"
-broken=0 # steps that failed outside any test case (build, cluster, a crashed runner)
+sanitize=0
+if [[ "${1:-}" == --sanitize ]]; then sanitize=1; shift; fi
+test_args=(--suite unit --suite db --suite cli --suite lint)
+bench=1
+if [[ "${1:-}" == -- ]]; then shift; test_args=("$@"); bench=0; fi
+setup_args=()
+if ((sanitize)); then
+    build="$(realpath -m "${BUILD_DIR:-$repo/build-sanitize}")"
+    setup_args=('-Db_sanitize=address,undefined' -Db_lundef=false)
+    ((bench == 0)) || test_args=(--suite unit --suite cli)
+    bench=0
+else
+    build="$(realpath -m "${BUILD_DIR:-$repo/build}")"
+fi
+passed=0 failed=0 skipped=0
 
 summary() {
-    local passed failed
-    passed=$(grep -E '^ok ' "$tap" 2>/dev/null | grep -vcE '# (skip|SKIP)')
-    failed=$(($(grep -cE '^not ok ' "$tap" 2>/dev/null) + broken))
-    echo "$passed passed, $failed failed"
-    ((failed == 0 && passed > 0))
-}
-die() { echo "run-all: $*" >&2; broken=$((broken + 1)); summary; exit 1; }
-
-# The gtest cases of the last `meson test` run, as TAP lines (no plan).
-gtest_tap() {
-    python3 - "$1" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except (OSError, ET.ParseError) as e:
-    sys.exit(f"not ok - cannot read {sys.argv[1]}: {e}")
-for suite in root.iter("testsuite"):
-    for case in suite.iter("testcase"):
-        name = f'{suite.get("name")}.{case.get("name")}'.replace("syncpipe.syncpipe:", "")
-        if case.find("skipped") is not None or case.get("status") == "notrun":
-            print(f"ok - {name} # skip")
-        elif case.find("failure") is not None or case.find("error") is not None:
-            print(f"not ok - {name}")
-        else:
-            print(f"ok - {name}")
-PY
-}
-
-# One bats file; adds a "not ok" line for every planned case that never reported.
-run_bats() {
-    local file="$1" out rc plan seen
-    out="$(mktemp)"
-    bats --tap "$file" | tee "$out"
-    rc=${PIPESTATUS[0]}
-    plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
-    seen=$(grep -cE '^(not )?ok ' "$out")
-    for ((i = seen; i < ${plan:-0}; i++)); do echo "not ok - ${file#"$repo"/}: case $((i + 1)) never ran"; done
-    if ((rc != 0)) && ! grep -qE '^not ok ' "$out" && ((seen >= ${plan:-0})); then
-        echo "not ok - ${file#"$repo"/}: bats exited $rc"
+    echo "$passed passed, $failed failed, $skipped skipped"
+    ((failed == 0 && passed > 0)) || return 1
+    if [[ "${CI:-}" == true ]] && ((skipped > 0)); then
+        echo "run-all: $skipped skipped under CI=true: a skip fails CI" >&2
+        return 1
     fi
-    rm -f "$out"
+}
+die() { echo "run-all: $*" >&2; failed=$((failed + 1)); summary; exit 1; }
+
+# The bats files this build registered, against the files in tests/ now (a file added since setup).
+registration_stale() {
+    ! cmp -s <("$repo/tests/lib/bats-files.sh") <(meson introspect "$build" --tests |
+        jq -r --arg t "$repo/tests/" '.[] | select(.cmd[1] == "bats") | .cmd[2] | ltrimstr($t)' | LC_ALL=C sort)
+}
+
+# ASan/UBSan write their reports to files: a report from a tool whose failure a test expects is not lost.
+sanitizer_env() {
+    local dir="$build/meson-logs/sanitizer"
+    rm -rf "$dir" && mkdir -p "$dir" && chmod 1777 "$dir"
+    export ASAN_OPTIONS="log_path=$dir/asan:halt_on_error=1:detect_leaks=1:strict_string_checks=1"
+    export UBSAN_OPTIONS="log_path=$dir/ubsan:halt_on_error=1:print_stacktrace=1"
+}
+# Every report file is one failed case, shown.
+count_sanitizer_reports() {
+    local f
+    for f in "$build/meson-logs/sanitizer"/*; do
+        [[ -s "$f" ]] || continue
+        echo "run-all: sanitizer report ${f##*/}:" >&2
+        head -n 30 "$f" | sed 's/^/#   /' >&2
+        failed=$((failed + 1))
+    done
 }
 
 # --- dependencies (a fresh machine: Debian packages, as root) ----------------
 "$repo/.ci/install-deps" --if-missing || die "cannot install the dependencies (.ci/install-deps)"
 
 # --- build -------------------------------------------------------------------
-mkdir -p "$build/meson-logs" && : >"$tap"
 if [[ ! -f "$build/build.ninja" ]]; then
-    meson setup "$build" "$repo" || die "meson setup failed"
+    meson setup "${setup_args[@]}" "$build" "$repo" || die "meson setup failed"
+elif registration_stale; then
+    meson setup --reconfigure "$build" "$repo" || die "meson setup --reconfigure failed"
 fi
 ninja -C "$build" || die "build failed"
 
@@ -79,37 +86,34 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 pgcluster_start || die "cannot start the PostgreSQL test cluster"
 
-# --- gtest: unit and db ------------------------------------------------------
-# gtest writes <test>.xml into the build dir; drop stale ones so a binary that
-# crashes before writing its own is reported as failed, not as last time.
+# --- meson test: unit, db, cli -------------------------------------------------
+# gtest writes <test>.xml into the build dir; drop stale ones so a binary that crashes before writing
+# its own is reported as failed, not as last time.
 find "$build" -maxdepth 1 -name '*.xml' -delete
-rm -f "$build/meson-logs/testlog.junit.xml"
-meson test -C "$build" --no-rebuild --print-errorlogs --suite unit --suite db
-meson_rc=$?
-gtest_tap "$build/meson-logs/testlog.junit.xml" | tee -a "$tap"
-if ((meson_rc != 0)) && ! grep -qE '^not ok ' "$tap"; then
-    echo "not ok - meson test exited $meson_rc without a failing case" | tee -a "$tap"
+rm -f "$build/meson-logs/testlog".*
+((sanitize)) && sanitizer_env
+SHARED_DIR="$(realpath -m "${SHARED_DIR:-$repo/../shared}")" \
+    meson test -C "$build" --no-rebuild --print-errorlogs "${test_args[@]}"
+if counts="$("$repo/tests/lib/count-cases.sh" "$build")"; then
+    read -r passed failed skipped <<<"$counts"
+else
+    failed=$((failed + 1))
 fi
-
-# --- bats: cli and db --------------------------------------------------------
-export SYNCPIPE_BUILD="$build"
-SHARED_DIR="$(realpath -m "$repo/../shared")"
-export SHARED_DIR
-mapfile -t bats_files < <(find "$repo/tests/cli" "$repo/tests/db" -name '*.bats' 2>/dev/null | LC_ALL=C sort)
-for f in "${bats_files[@]}"; do
-    echo "# bats ${f#"$repo"/}"
-    run_bats "$f" | tee -a "$tap"
-done
+((sanitize)) && count_sanitizer_reports
 
 # --- bench smoke: one case (bench/run.sh runs on a cluster of its own) --------
-echo "# bench smoke"
-if BUILD_DIR="$build" BENCH_RESULTS_DIR="$build/meson-logs" "$repo/bench/run.sh" smoke \
-    >"$build/meson-logs/bench-smoke.log" 2>&1; then
-    echo "ok - bench smoke"
-else
-    tail -n 40 "$build/meson-logs/bench-smoke.log" | sed 's/^/# /'
-    echo "not ok - bench smoke"
-fi | tee -a "$tap"
+if ((bench)); then
+    echo "# bench smoke"
+    if BUILD_DIR="$build" BENCH_RESULTS_DIR="$build/meson-logs" "$repo/bench/run.sh" smoke \
+        >"$build/meson-logs/bench-smoke.log" 2>&1; then
+        echo "ok - bench smoke"
+        passed=$((passed + 1))
+    else
+        tail -n 40 "$build/meson-logs/bench-smoke.log" | sed 's/^/# /'
+        echo "not ok - bench smoke"
+        failed=$((failed + 1))
+    fi
+fi
 
 pgcluster_stop # before the summary, so that stays the last line
 summary

@@ -15,6 +15,8 @@ namespace syncpipe {
 
 namespace {
 
+constexpr std::int64_t kExactInDouble = std::int64_t{1} << 53;  // every integer up to it is a double
+
 std::string upper(std::string_view s) {
   std::string u(s);
   std::transform(u.begin(), u.end(), u.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -31,7 +33,7 @@ bool boolean_name(std::string_view n) {
 PgType from_values(const ClassStats& s) {
   if (s.blob && !s.integer && !s.real && !s.text) return PgType::Bytea;
   if (s.text || s.blob) return PgType::Text;
-  if (s.real) return s.max_abs_int <= (std::int64_t{1} << 53) ? PgType::Double : PgType::Text;
+  if (s.real) return s.max_abs_int <= kExactInDouble ? PgType::Double : PgType::Text;
   if (s.integer) return PgType::Bigint;
   return PgType::Text;  // nothing seen: text holds anything losslessly
 }
@@ -112,7 +114,8 @@ std::optional<std::string> check_target(const Value& v, PgType t) {
       return v.kind == Kind::Integer ? std::nullopt : refuse(v, t);
     case PgType::Double:
       if (v.kind == Kind::Real) return std::nullopt;
-      if (v.kind == Kind::Integer && std::abs(static_cast<double>(v.i)) <= 9007199254740992.0) return std::nullopt;
+      // compared as integers: 2^53 + 1 converted to double first would round to 2^53 and pass
+      if (v.kind == Kind::Integer && v.i >= -kExactInDouble && v.i <= kExactInDouble) return std::nullopt;
       return refuse(v, t);
     case PgType::Boolean:
       if (v.kind == Kind::Integer && (v.i == 0 || v.i == 1)) return std::nullopt;
@@ -158,7 +161,7 @@ Value from_pg_text(std::string_view s, PgType t) {
     case PgType::Bigint: {
       std::int64_t i = 0;
       auto r = std::from_chars(s.data(), s.data() + s.size(), i);
-      if (r.ec != std::errc()) throw RuntimeError(fmt::format("bad bigint from PostgreSQL: {}", s));
+      if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw RuntimeError(fmt::format("bad bigint from PostgreSQL: {}", s));
       return Value::integer(i);
     }
     case PgType::Double: {

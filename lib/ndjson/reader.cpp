@@ -68,6 +68,8 @@ std::uint64_t Reader::bytes_read() const { return impl_->lines.bytes_read(); }
 std::string_view Reader::type() { return impl_->type; }
 
 bool Reader::Impl::present(std::string_view name, sj::ondemand::value& out, const Reader& r) {
+  // An earlier error may have left the document abandoned: reading it again dereferences null.
+  if (!doc.is_alive()) r.fail(fmt::format("field \"{}\": malformed record", name));
   auto res = doc.find_field_unordered(name);
   if (res.error() == sj::NO_SUCH_FIELD) return false;
   if (res.error()) r.fail(fmt::format("field \"{}\": {}", name, sj::error_message(res.error())));

@@ -21,7 +21,7 @@ setup_file() {
     mkdir -p "$BATS_TEST_TMPDIR/r/etc"
     run -0 systemd-sysusers --root="$BATS_TEST_TMPDIR/r" "$SYSUSERS"
     run -0 grep '^syncpipe:' "$BATS_TEST_TMPDIR/r/etc/passwd"
-    IFS=: read -r name _ uid gid _ home shell <<<"$output"
+    IFS=: read -r _ _ uid gid _ home shell <<<"$output"
     ((uid > 0 && uid < 1000)) # a system user
     [ "$home" = /var/lib/syncpipe ]
     [ "$shell" = /usr/sbin/nologin ]

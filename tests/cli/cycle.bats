@@ -281,7 +281,7 @@ EOF
     grep -q "^\[${C}a\] sync-load: ${C}a: " "$W/cycle.log"
     grep -q "^\[${C}0slow\] sync-load: ${C}0slow: " "$W/cycle.log"
     # every line says whose it is: a tenant's, or the cycle's own (gate, due list)
-    ! grep -v -e '^\[' -e '^syncpipe-cycle: ' -e '^sync-lease: ' -e '^sync-jobs: ' "$W/cycle.log"
+    run ! grep -v -e '^\[' -e '^syncpipe-cycle: ' -e '^sync-lease: ' -e '^sync-jobs: ' "$W/cycle.log"
     # the slow tenant ended last
     [ "$(grep -o "tenant ${C}[0-9a-z]*: exit" "$W/cycle.log" | tail -n1)" = "tenant ${C}0slow: exit" ]
 }

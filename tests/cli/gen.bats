@@ -153,7 +153,7 @@ py() { python3 -c 'import sqlite3, sys; print(repr(sqlite3.connect(sys.argv[1]).
         "$GEN" traps --db "$db" >"$W/traps.tsv"
         [ "$(wc -l <"$W/traps.tsv")" -eq 21 ]
         [ "$(awk -F'\t' 'NF != 4' "$W/traps.tsv" | wc -l)" -eq 0 ]
-        while IFS=$'\t' read -r table key what column; do
+        while IFS=$'\t' read -r table key _ _; do
             [ "$(q "$db" "SELECT count(*) FROM \"$table\" WHERE id = '$key'")" -eq 1 ] || { echo "missing $table $key"; false; }
         done <"$W/traps.tsv"
         v() { q "$db" "SELECT $1 FROM \"$2\" WHERE id = 'trap-$3'"; }

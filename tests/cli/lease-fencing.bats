@@ -187,7 +187,8 @@ take_over() {
 }
 
 report() { # report POINT — one line for the man page's numbers
-    local line="$1: node-a TTL ${TTL_A}s; node-b took over ${TAKEOVER_S}s after node-a's expiry (gate polled every 0.1s), its load took ${LOAD_B_S}s; node-a had committed $FROZEN_ROWS rows; resumed: $(grep -o 'sync-load: error: .*' "$BATS_TEST_TMPDIR/a.err" | head -c 140)"
+    local line
+    line="$1: node-a TTL ${TTL_A}s; node-b took over ${TAKEOVER_S}s after node-a's expiry (gate polled every 0.1s), its load took ${LOAD_B_S}s; node-a had committed $FROZEN_ROWS rows; resumed: $(grep -o 'sync-load: error: .*' "$BATS_TEST_TMPDIR/a.err" | head -c 140)"
     echo "# $line" >&3
     [[ -z "${FENCE_REPORT:-}" ]] || echo "$line" >>"$FENCE_REPORT"
 }

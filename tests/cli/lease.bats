@@ -468,7 +468,7 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
     run cycle CY node-b
     [ "$status" -eq 10 ]
     [[ "$output" == *"CY/node-b: standby"* ]]
-    [ -z "$(ls "$STUB_DIR" | grep '^load-')" ]
+    [ -z "$(compgen -G "$STUB_DIR/load-*")" ]
 
     # fenced: the cycle stops at once and later tenants do not run
     run cycle CY node-a STUB_LOAD_EXIT_a1=11
@@ -502,7 +502,7 @@ cycle() { # cycle CLUSTER NODE [VAR=VALUE...] — syncpipe-cycle with the stub s
     wait "$pid"
     cat "$BATS_TEST_TMPDIR/long.log"
     [ "$standby" -eq 10 ]
-    ! grep -q 'renewal exited' "$BATS_TEST_TMPDIR/long.log"
+    run ! grep -q 'renewal exited' "$BATS_TEST_TMPDIR/long.log"
     [ "$(lease_row CL)" = "node-a|1|true" ]
     run -0 admin "SELECT count(*) > 3 FROM public.lease_history WHERE cluster_id = 'CL' AND holder = 'node-a' AND epoch = 1"
     [ "$output" = t ]

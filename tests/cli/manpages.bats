@@ -8,7 +8,8 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-    export REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+    REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+    export REPO
     : "${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD to the meson build dir}"
 }
 

@@ -169,7 +169,7 @@ SQL
     echo "$output"
     [ "${#lines[@]}" -eq 1 ]
     [[ "${lines[0]}" == "sync-diff: error: table chat: "*"stale local cache"*"run the pipeline again"* ]]
-    ! grep -q '"t":"trailer"' "$W/diff.ndjson"
+    run ! grep -q '"t":"trailer"' "$W/diff.ndjson"
     run load "$W/a" <"$W/diff.ndjson"
     [ "$status" -eq 65 ]
     flush_stats
@@ -205,8 +205,8 @@ SQL
     snap "$T" "$W/state" >"$W/snap.ndjson" 2>"$W/err"
     grep -q "no usable base-state cache" "$W/err"
     [ "$(grep -c '"t":"row","table":"chat"' "$W/snap.ndjson")" = "$n" ]
-    ! grep -q '"t":"unchanged"' "$W/snap.ndjson"
-    ! grep -q 'skip_unchanged' "$W/snap.ndjson"
+    run ! grep -q '"t":"unchanged"' "$W/snap.ndjson"
+    run ! grep -q 'skip_unchanged' "$W/snap.ndjson"
     run -0 diff_ "$W/state" <"$W/snap.ndjson"
     cp "$W/state/${T}o.base" "$W/state/$T.base"  # another tenant's cache under this tenant's name
     snap "$T" "$W/state" >"$W/snap.ndjson" 2>"$W/err"

@@ -309,7 +309,7 @@ has() {
     local want
     want="$(wc -l <"$d/syncpipe.prom")"
     (
-        for i in $(seq 40); do st --host X --textfile "$d" || exit 1; done
+        for _ in $(seq 40); do st --host X --textfile "$d" || exit 1; done
         touch "$d/done"
     ) &
     local writer=$! reads=0 bad=0 n last snap="$BATS_TEST_TMPDIR/snap"

@@ -41,7 +41,8 @@ held() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -f "$BATS_TEST_DIRNAME/sync_
 @test "the comparison notices a privilege granted by hand" {
     psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "GRANT UPDATE ON sync_metadata.deleted_rows TO sync_service"
     run -0 held
-    ! diff <(reviewed) <(printf '%s\n' "$output") >/dev/null
-    [[ "$output" == *"table sync_metadata.deleted_rows SELECT UPDATE"* ]]
+    local held_now="$output"
+    run ! diff <(reviewed) <(printf '%s\n' "$held_now")
+    [[ "$held_now" == *"table sync_metadata.deleted_rows SELECT UPDATE"* ]]
     psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "REVOKE UPDATE ON sync_metadata.deleted_rows FROM sync_service"
 }

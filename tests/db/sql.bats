@@ -475,7 +475,7 @@ beta|user|1|1|{"manual": 1}|t' ]
 lit() { printf "'%s'" "${1//\'/\'\'}"; }
 
 @test "tenant names: the database refuses reserved schemas and names that are not plain identifiers" {
-    local n before long63 long64 bad
+    local before long63 long64 bad
     long63="$(printf 'a%.0s' {1..63})" long64="$(printf 'b%.0s' {1..64})"
     before="$(admin "SELECT count(*) FROM sync_metadata.client_deployments")"
     for bad in public sync_metadata information_schema pg_catalog pg_toast pg_anything Acme 1acme a-b 'a b' "a'b" \
