@@ -19,6 +19,10 @@
 #include "pg/binary_array.hpp"
 #include "pg/copy.hpp"
 
+namespace syncpipe::ndjson {
+struct Decision;
+}
+
 namespace syncpipe::load {
 
 class TableSink {
@@ -57,7 +61,7 @@ class MetaSink {
   void quarantine(const std::string& table, const Hash128& kh, const Row& key, const std::string& reason,
                   const Row& row);
   // A conflict decision (or an unresolved conflict) for conflict_log.
-  void conflict(ndjson::JsonBuf& entry);
+  void conflict(const ndjson::Decision& d);
   // What this job wrote to one table so far (sync_progress).
   void progress(const std::string& table, const TableProgress& p);
   // The tenant had no base state when this job began: base-state rows are
