@@ -59,9 +59,8 @@ CREATE TABLE IF NOT EXISTS sync_metadata.job_rollup (
     rows_updated     bigint NOT NULL DEFAULT 0,
     rows_deleted     bigint NOT NULL DEFAULT 0,
     rows_quarantined bigint NOT NULL DEFAULT 0,
-    runs             bigint NOT NULL DEFAULT 0,      -- successful runs (the histogram's count)
-    run_seconds      numeric NOT NULL DEFAULT 0,     -- and their summed duration (its sum)
-    duration_runs    bigint[] NOT NULL,              -- runs per bucket, run_duration_bucket() order
+    run_seconds      numeric NOT NULL DEFAULT 0,     -- summed duration of the successful runs (the histogram's sum)
+    duration_runs    bigint[] NOT NULL,              -- those runs per bucket, run_duration_bucket() order (its count)
     folded_until     timestamptz,                    -- newest finished_at folded in
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (host_id, client_id)
@@ -139,13 +138,13 @@ BEGIN
         SELECT client_id, count(*) AS jobs, count(*) FILTER (WHERE status = 'failed') AS failed,
                coalesce(sum(rows_inserted), 0) AS ins, coalesce(sum(rows_updated), 0) AS upd,
                coalesce(sum(rows_deleted), 0) AS del, coalesce(sum(rows_quarantined), 0) AS quar,
-               count(run_seconds) AS runs, coalesce(sum(run_seconds), 0) AS secs, max(finished_at) AS last
+               coalesce(sum(run_seconds), 0) AS secs, max(finished_at) AS last
           FROM gone GROUP BY client_id
     ), folded AS (
         INSERT INTO sync_metadata.job_rollup AS r
                (host_id, client_id, jobs, jobs_failed, rows_inserted, rows_updated, rows_deleted, rows_quarantined,
-                runs, run_seconds, duration_runs, folded_until)
-        SELECT p_host, s.client_id, s.jobs, s.failed, s.ins, s.upd, s.del, s.quar, s.runs, s.secs, h.runs, s.last
+                run_seconds, duration_runs, folded_until)
+        SELECT p_host, s.client_id, s.jobs, s.failed, s.ins, s.upd, s.del, s.quar, s.secs, h.runs, s.last
           FROM sums s JOIN hist h USING (client_id)
         ON CONFLICT (host_id, client_id) DO UPDATE SET
             jobs = r.jobs + EXCLUDED.jobs, jobs_failed = r.jobs_failed + EXCLUDED.jobs_failed,
@@ -153,7 +152,7 @@ BEGIN
             rows_updated = r.rows_updated + EXCLUDED.rows_updated,
             rows_deleted = r.rows_deleted + EXCLUDED.rows_deleted,
             rows_quarantined = r.rows_quarantined + EXCLUDED.rows_quarantined,
-            runs = r.runs + EXCLUDED.runs, run_seconds = r.run_seconds + EXCLUDED.run_seconds,
+            run_seconds = r.run_seconds + EXCLUDED.run_seconds,
             duration_runs = sync_metadata.add_counts(r.duration_runs, EXCLUDED.duration_runs),
             folded_until = greatest(r.folded_until, EXCLUDED.folded_until), updated_at = now()
     )

@@ -51,7 +51,8 @@ prom() {
 
 # Host R. r1: old jobs (two successes, a failure, a fenced and a running one) with progress rows, and two
 # recent successes; r2: only old jobs, its latest success and latest (failed) job among them. Conflicts
-# resolved 40 and 2 days ago and one open for 60 days; deleted rows 400, 100 and 0 days old.
+# resolved 35 to 40 days ago (two of r1 with the same strategy and outcome), one 2 days ago, one open for
+# 60 days; deleted rows 400, 100 and 0 days old.
 fixture_r() {
     admin "
     INSERT INTO sync_metadata.hosts (host_id, node_name, last_heartbeat) VALUES ('R', 'node-a', now());
@@ -82,6 +83,7 @@ fixture_r() {
                                             detected_at, resolved_at, source_hash)
     VALUES ('R', 'r1', 'chat', 'c1', 'newest_wins', 'source', now() - interval '41 days', now() - interval '40 days', 'a'),
            ('R', 'r1', 'chat', 'c2', 'merge', 'merged', now() - interval '41 days', now() - interval '40 days', 'b'),
+           ('R', 'r1', 'user', 'c6', 'newest_wins', 'source', now() - interval '39 days', now() - interval '38 days', 'f'),
            ('R', 'r1', 'chat', 'c3', 'newest_wins', 'source', now() - interval '2 days', now() - interval '2 days', 'c'),
            ('R', 'r1', 'config', 'c4', 'manual', 'unresolved', now() - interval '60 days', NULL, 'd'),
            ('R', 'r2', 'chat', 'c5', 'settled', 'target', now() - interval '50 days', now() - interval '35 days', 'e');
@@ -91,7 +93,8 @@ fixture_r() {
     " >/dev/null
 }
 
-# Host O: old rows of every kind, which retention for host R must leave alone.
+# Host O: old rows of every kind (a progress row whose job is gone too), which retention for host R must
+# leave alone.
 fixture_o() {
     admin "
     INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('o1', 'O', 'o1');
@@ -99,7 +102,7 @@ fixture_o() {
     VALUES (301, 'O', 'o1', now() - interval '30 days', now() - interval '30 days', 'success', 3),
            (302, 'O', 'o1', now() - interval '1 min', now(), 'success', 1);
     INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done, updated_at)
-    VALUES (301, 'O', 'o1', 'chat', 3, now() - interval '30 days');
+    VALUES (301, 'O', 'o1', 'chat', 3, now() - interval '30 days'), (399, 'O', 'o1', 'chat', 1, now() - interval '30 days');
     INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, key_hash, resolution, resolved_at)
     VALUES ('O', 'o1', 'chat', 'o', 'source', now() - interval '40 days');
     INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, deleted_at)
@@ -125,10 +128,11 @@ counts() {
     grep -Fx 'sync_run_duration_seconds_count{client="r1"} 4' "$BATS_TEST_TMPDIR/before"
     grep -Fx 'sync_run_duration_seconds_sum{client="r1"} 75.5' "$BATS_TEST_TMPDIR/before"
     grep -Fx 'sync_table_rows_synced_total{client="r1",table="chat",op="inserted"} 16' "$BATS_TEST_TMPDIR/before"
-    grep -Fx 'sync_conflicts_detected_total{client="r1"} 4' "$BATS_TEST_TMPDIR/before"
+    grep -Fx 'sync_conflicts_detected_total{client="r1"} 5' "$BATS_TEST_TMPDIR/before"
     grep -Fx 'sync_conflicts_resolved_total{client="r2",strategy="settled",resolution="target"} 1' "$BATS_TEST_TMPDIR/before"
+    grep -Fx 'sync_conflicts_resolved_total{client="r1",strategy="newest_wins",resolution="source"} 3' "$BATS_TEST_TMPDIR/before"
     run -0 svc R "SELECT sync_metadata.apply_retention(interval '7 days', interval '30 days')"
-    [ "$output" = '{"jobs": 5, "progress": 4, "conflicts": 3, "deleted_rows": 1}' ]
+    [ "$output" = '{"jobs": 5, "progress": 4, "conflicts": 4, "deleted_rows": 1}' ]
     prom R "$BATS_TEST_TMPDIR/after"
     run diff "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
     echo "$output"
@@ -146,7 +150,7 @@ counts() {
 
 @test "retention: removes the old rows, keeps running jobs, each tenant's latest jobs and open conflicts" {
     run -0 counts R
-    [ "$output" = "10 6 5 3" ]
+    [ "$output" = "10 6 6 3" ]
     run -0 svc R "SELECT sync_metadata.apply_retention(interval '7 days', interval '30 days')"
     run -0 counts R
     [ "$output" = "5 2 2 2" ]
@@ -157,10 +161,10 @@ counts() {
     run -0 admin "SELECT string_agg(row_key, ',' ORDER BY row_key) FROM sync_metadata.deleted_rows WHERE host_id = 'R'"
     [ "$output" = '["y"],["z"]' ]
     # The rollups hold what went, by host and tenant.
-    run -0 admin "SELECT client_id, jobs, jobs_failed, rows_inserted, runs, run_seconds, duration_runs
+    run -0 admin "SELECT client_id, jobs, jobs_failed, rows_inserted, run_seconds, duration_runs
                     FROM sync_metadata.job_rollup ORDER BY client_id"
-    [ "$output" = "r1|4|1|15|2|5.200000|{0,0,1,0,0,0,1,0,0,0,0,0,0,0,0}
-r2|1|0|7|1|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
+    [ "$output" = "r1|4|1|15|5.200000|{0,0,1,0,0,0,1,0,0,0,0,0,0,0,0}
+r2|1|0|7|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
     # Shorter keeps remove more; the tenants' latest jobs still stay.
     run -0 svc R "SELECT sync_metadata.apply_retention(interval '1 hour', interval '1 hour', interval '30 days')"
     [ "$output" = '{"jobs": 1, "progress": 1, "conflicts": 1, "deleted_rows": 1}' ]
@@ -171,7 +175,7 @@ r2|1|0|7|1|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
 @test "retention: never touches another host's rows" {
     run -0 counts O
     local before="$output"
-    [ "$before" = "2 1 1 1" ]
+    [ "$before" = "2 2 1 1" ]
     run -0 svc R "SELECT sync_metadata.apply_retention(interval '1 hour', interval '1 hour', interval '30 days')"
     run -0 counts O
     [ "$output" = "$before" ]
@@ -179,7 +183,7 @@ r2|1|0|7|1|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
     [ "$output" = 0 ]
     # Host O's own run prunes its old job and shows nothing of R's rollup.
     run -0 svc O "SELECT sync_metadata.apply_retention(interval '1 hour', interval '1 hour', interval '30 days')"
-    [ "$output" = '{"jobs": 1, "progress": 1, "conflicts": 1, "deleted_rows": 1}' ]
+    [ "$output" = '{"jobs": 1, "progress": 2, "conflicts": 1, "deleted_rows": 1}' ]
     run -0 svc O "SELECT string_agg(host_id || ':' || client_id, ',') FROM sync_metadata.job_rollup"
     [ "$output" = "O:o1" ]
 }
@@ -192,7 +196,7 @@ r2|1|0|7|1|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
     run -3 svc R "SELECT sync_metadata.apply_retention(interval '7 days', NULL, interval '1 day')"
     [[ "$output" == *"deleted rows keep (1 day) must be at least 30 days"* ]]
     run -0 counts R
-    [ "$output" = "10 6 5 3" ]
+    [ "$output" = "10 6 6 3" ]
     run -3 svc R "INSERT INTO sync_metadata.job_rollup (host_id, client_id, jobs, duration_runs) VALUES ('R', 'r1', 1000, '{}')"
     [[ "$output" == *"permission denied for table job_rollup"* ]]
     run -3 svc R "SELECT sync_metadata.retention_fold_jobs('R', now())"
@@ -208,7 +212,7 @@ r2|1|0|7|1|2.000000|{0,0,0,0,0,1,0,0,0,0,0,0,0,0,0}" ]
 
 @test "syncpipe-retention: prunes the host given, logs what it removed; errors are one line" {
     run -0 env SYNCPIPE_HOST=R PGHOST=127.0.0.1 PGDATABASE="$DB" PGUSER=sync_service "$RETENTION"
-    [ "$output" = 'syncpipe-retention: host R: removed {"jobs": 5, "progress": 4, "conflicts": 3, "deleted_rows": 1}' ]
+    [ "$output" = 'syncpipe-retention: host R: removed {"jobs": 5, "progress": 4, "conflicts": 4, "deleted_rows": 1}' ]
     # The conflict config's resolution_log.retention_days: 1 day removes c3 (resolved 2 days ago) too.
     local cfg="$BATS_TEST_TMPDIR/conflicts.json"
     jq '.conflict_resolution.resolution_log.retention_days = 1' "$BATS_TEST_DIRNAME/../../config/conflict-resolution-default.json" >"$cfg"

@@ -36,19 +36,18 @@ const char* kTenantsSql = R"(
 WITH per_job AS (
     SELECT j.client_id, j.rows_inserted AS ins, j.rows_updated AS upd, j.rows_deleted AS del,
            j.rows_quarantined AS quar, 1 AS jobs, (j.status = 'failed')::int AS failed,
-           (j.status = 'success' AND j.finished_at IS NOT NULL)::int AS runs,
            CASE WHEN j.status = 'success' THEN extract(epoch FROM j.finished_at - j.started_at) END AS secs
       FROM sync_metadata.sync_jobs j
      WHERE ($2 OR j.host_id = $1)
     UNION ALL
     SELECT r.client_id, r.rows_inserted, r.rows_updated, r.rows_deleted, r.rows_quarantined, r.jobs,
-           r.jobs_failed, r.runs, r.run_seconds
+           r.jobs_failed, r.run_seconds
       FROM sync_metadata.job_rollup r
      WHERE ($2 OR r.host_id = $1)
 ), totals AS (
     SELECT client_id, sum(ins)::bigint AS ins, sum(upd)::bigint AS upd, sum(del)::bigint AS del,
            sum(quar)::bigint AS quar, sum(jobs)::bigint AS jobs, sum(failed)::bigint AS failed,
-           sum(runs)::bigint AS runs, coalesce(sum(secs), 0)::float8 AS secs
+           coalesce(sum(secs), 0)::float8 AS secs
       FROM per_job
      GROUP BY client_id)
 SELECT s.client_id, s.host_id, s.schema_name, s.sync_enabled, s.archived_at IS NOT NULL,
@@ -59,7 +58,7 @@ SELECT s.client_id, s.host_id, s.schema_name, s.sync_enabled, s.archived_at IS N
        floor(extract(epoch FROM now() - coalesce(d.registered_at, now())))::bigint,
        s.conflicts_unresolved, s.quarantined_rows,
        coalesce(t.ins, 0), coalesce(t.upd, 0), coalesce(t.del, 0), coalesce(t.quar, 0),
-       coalesce(t.jobs, 0), coalesce(t.failed, 0), coalesce(t.runs, 0), coalesce(t.secs, 0), d.source_path
+       coalesce(t.jobs, 0), coalesce(t.failed, 0), coalesce(t.secs, 0), d.source_path
   FROM sync_metadata.v_sync_status s
   JOIN sync_metadata.client_deployments d ON d.client_id = s.client_id
   LEFT JOIN totals t ON t.client_id = s.client_id
@@ -144,7 +143,6 @@ Tenant read_tenant(Fields& f) {
   t.rows_quarantined = f.i64();
   t.jobs = f.i64();
   t.jobs_failed = f.i64();
-  t.runs = f.i64();
   t.run_seconds = f.f64();
   t.source_path = f.opt_str();
   t.wal_bytes = wal_bytes(t.source_path);

@@ -48,10 +48,9 @@ struct Tenant {
   std::int64_t conflicts_unresolved = 0, quarantined = 0;
   std::int64_t inserted = 0, updated = 0, deleted = 0, rows_quarantined = 0;
   std::int64_t jobs = 0, jobs_failed = 0;
-  // Successful runs: how many, their summed duration (seconds) and how many
-  // fell in each bucket of Snapshot::duration_bounds (not cumulative; one
-  // more entry, the last, for +Inf). Empty buckets when it never succeeded.
-  std::int64_t runs = 0;
+  // Successful runs: their summed duration (seconds) and how many fell in
+  // each bucket of Snapshot::duration_bounds (not cumulative; one more entry,
+  // the last, for +Inf; their sum is the count). Empty when never succeeded.
   double run_seconds = 0;
   std::vector<std::int64_t> duration_buckets;
   std::optional<std::string> source_path;
