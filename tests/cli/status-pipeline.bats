@@ -79,7 +79,8 @@ prom() {
         ins="$(metric "$W/second" sync_table_rows_synced_total "client=\"$c\",table=\"chat\",op=\"inserted\"")"
         upd="$(metric "$W/second" sync_table_rows_synced_total "client=\"$c\",table=\"chat\",op=\"updated\"")"
         del="$(metric "$W/second" sync_table_rows_synced_total "client=\"$c\",table=\"chat\",op=\"deleted\"")"
-        [ "$upd" -ge 1 ] && [ "$del" -ge 1 ]
+        [ "$upd" -ge 1 ]
+        [ "$del" -ge 1 ]
         # chat holds every row ever inserted minus those deleted (the fixture's chats are never quarantined)
         [ "$((ins - del))" = "$(admin "SELECT count(*) FROM $c.chat")" ]
         for op in inserted updated deleted quarantined; do
