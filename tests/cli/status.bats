@@ -29,16 +29,6 @@ teardown_file() {
     dropdb --if-exists --force -- "$DB"
 }
 
-# Host X's leader renews its lease and both nodes their heartbeats before each test, as the real nodes
-# would: on a loaded machine a test file outlasts the 30 s lease of the fixture.
-setup() {
-    admin "UPDATE sync_metadata.leader_election SET renewed_at = now(), expires_at = now() + interval '30 seconds'
-            WHERE cluster_id = 'X';
-           UPDATE sync_metadata.hosts SET last_heartbeat = now() - CASE node_name WHEN 'node-b' THEN interval '30 seconds'
-                                                                  ELSE interval '0' END
-            WHERE host_id = 'X'"
-}
-
 teardown() {
     if [[ -n "${MNT:-}" ]] && mountpoint -q "$MNT"; then
         umount "$MNT"
