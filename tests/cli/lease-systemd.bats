@@ -35,7 +35,7 @@ unit_value() { # unit_value FILE KEY — every value of KEY=, one a line
 
 @test "systemd: every generated unit passes systemd-analyze verify without a warning" {
     local units=("$UNITDIR/syncpipe@.service" "$UNITDIR/syncpipe@.timer" "$UNITDIR/syncpipe-status.service"
-        "$UNITDIR/syncpipe-status.timer")
+        "$UNITDIR/syncpipe-status.timer" "$UNITDIR/syncpipe-retention.service" "$UNITDIR/syncpipe-retention.timer")
     run verify "${units[@]}"
     echo "$output"
     [ "$status" -eq 0 ]

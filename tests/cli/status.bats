@@ -64,6 +64,12 @@ fixture_x() {
            ('s3', 'X', 'acme', 'node-a', 3, now() - interval '60 seconds', now() - interval '60 seconds' + interval '1.5 s',
             'success', 5, 3, 2, 1, NULL),
            ('g1', 'X', 'gamma', 'node-a', 3, now() - interval '2 days', now() - interval '2 days', 'failed', 0, 0, 0, 0, 'gone');
+    INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done,
+                                             rows_inserted, rows_updated, rows_deleted, rows_quarantined)
+    SELECT j.job_id, 'X', 'acme', p.t, p.i + p.u + p.d + p.q, p.i, p.u, p.d, p.q
+      FROM sync_metadata.sync_jobs j
+      JOIN (VALUES ('s1', 'chat', 100, 0, 0, 0), ('s3', 'chat', 4, 3, 0, 0), ('s3', 'user', 1, 0, 2, 1)) AS p(s, t, i, u, d, q)
+        ON p.s = j.stream_id;
     INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, row_key, key_hash, conflict_type,
                                             resolution_strategy, resolution, detected_at, resolved_at, source_hash)
     VALUES ('X', 'acme', 'chat', '[\"c1\"]', 'k1', 'update_update', 'manual', NULL, now() - interval '5 minutes', NULL, 'a'),
@@ -134,6 +140,27 @@ has() {
     has "$f" 'sync_last_run_duration_seconds{client="acme"} 1.5'
     has "$f" '# TYPE sync_rows_synced_total counter'
     has "$f" '# TYPE sync_is_leader gauge'
+    # Leader changes are the lease epoch; each tenant's cluster and schema.
+    has "$f" 'sync_leader_changes_total{cluster="X"} 3'
+    has "$f" 'sync_tenant_info{client="acme",cluster="X",schema="acme"} 1'
+    # Run durations of the successful jobs (5 s and 1.5 s): a run of exactly 5 s is in le="5".
+    has "$f" '# TYPE sync_run_duration_seconds histogram'
+    has "$f" 'sync_run_duration_seconds_bucket{client="acme",le="1"} 0'
+    has "$f" 'sync_run_duration_seconds_bucket{client="acme",le="2.5"} 1'
+    has "$f" 'sync_run_duration_seconds_bucket{client="acme",le="5"} 2'
+    has "$f" 'sync_run_duration_seconds_bucket{client="acme",le="+Inf"} 2'
+    has "$f" 'sync_run_duration_seconds_sum{client="acme"} 6.5'
+    has "$f" 'sync_run_duration_seconds_count{client="acme"} 2'
+    has "$f" 'sync_run_duration_seconds_count{client="beta"} 0'
+    # Conflicts: three detected, one resolved by newest_wins in favour of the source.
+    has "$f" 'sync_conflicts_detected_total{client="acme"} 3'
+    has "$f" 'sync_conflicts_resolved_total{client="acme",strategy="newest_wins",resolution="source"} 1'
+    [ "$(grep -c '^sync_conflicts_resolved_total' "$f")" = 1 ]
+    # Rows by table and operation, from sync_progress.
+    has "$f" 'sync_table_rows_synced_total{client="acme",table="chat",op="inserted"} 104'
+    has "$f" 'sync_table_rows_synced_total{client="acme",table="chat",op="updated"} 3'
+    has "$f" 'sync_table_rows_synced_total{client="acme",table="user",op="deleted"} 2'
+    has "$f" 'sync_table_rows_synced_total{client="acme",table="user",op="quarantined"} 1'
     # The last success, to the microsecond, as the database has it.
     run -0 admin "SELECT extract(epoch FROM max(finished_at))::float8 FROM sync_metadata.sync_jobs
                    WHERE client_id = 'acme' AND status = 'success'"
@@ -306,8 +333,9 @@ has() {
     local d="$BATS_TEST_TMPDIR/prom"
     mkdir "$d"
     st --host X --textfile "$d"
-    local want
+    local want want_last
     want="$(wc -l <"$d/syncpipe.prom")"
+    want_last="$(tail -n 1 "$d/syncpipe.prom")"
     (
         for _ in $(seq 40); do st --host X --textfile "$d" || exit 1; done
         touch "$d/done"
@@ -318,7 +346,7 @@ has() {
         cat "$d/syncpipe.prom" >"$snap"
         n="$(wc -l <"$snap")"
         last="$(tail -n 1 "$snap")"
-        if [[ "$n" != "$want" || "$last" != 'sync_sqlite_wal_bytes{client="beta"} 0' ]]; then
+        if [[ "$n" != "$want" || "$last" != "$want_last" ]]; then
             bad=$((bad + 1))
         fi
         reads=$((reads + 1))

@@ -117,13 +117,16 @@ fingerprint() {
     [ "$output" = "cache_events:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 client_deployments:true:sync_service_own_host
 conflict_log:true:sync_service_open_conflict,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+conflict_rollup:true:sync_service_own_host
 deleted_rows:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 hosts:true:sync_service_own_host
+job_rollup:true:sync_service_own_host
 leader_election:true:sync_service_own_host
 quarantine:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 row_state:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 sync_jobs:true:sync_service_open_job,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
-sync_progress:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host" ]
+sync_progress:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+table_rollup:true:sync_service_own_host" ]
 }
 
 @test "sync_service: no superuser, createdb, createrole, bypassrls; owns nothing" {

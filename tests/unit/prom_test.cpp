@@ -83,6 +83,20 @@ Sample parse_sample(const std::string& l) {
   return s;
 }
 
+// The family a sample belongs to: its name, or for <h>_bucket/_sum/_count
+// the histogram family <h>.
+std::string family_of(const Parsed& p, const std::string& sample) {
+  for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+    std::string s = suffix;
+    if (sample.size() > s.size() && sample.compare(sample.size() - s.size(), s.size(), s) == 0) {
+      std::string base = sample.substr(0, sample.size() - s.size());
+      auto it = p.type.find(base);
+      if (it != p.type.end() && it->second == "histogram") return base;
+    }
+  }
+  return sample;
+}
+
 // Also checks the structure: HELP and TYPE once per family and before its samples, a family's
 // samples contiguous, no series twice, counters end in _total, text ends with a newline.
 Parsed parse(const std::string& text) {
@@ -103,13 +117,13 @@ Parsed parse(const std::string& text) {
       continue;
     }
     Sample s = parse_sample(line);
-    if (s.name != current || !p.type.count(s.name) || !p.help.count(s.name))
+    if (family_of(p, s.name) != current || !p.type.count(current) || !p.help.count(current))
       throw std::runtime_error("sample outside its family: " + line);
     if (!series.insert(line.substr(0, line.rfind(' '))).second) throw std::runtime_error("series twice: " + line);
     p.samples.push_back(s);
   }
   for (const auto& [name, type] : p.type) {
-    if (type != "gauge" && type != "counter") throw std::runtime_error("type " + type);
+    if (type != "gauge" && type != "counter" && type != "histogram") throw std::runtime_error("type " + type);
     if (type == "counter" && name.size() < 6) throw std::runtime_error("counter " + name);
     if (type == "counter" && name.substr(name.size() - 6) != "_total") throw std::runtime_error("counter " + name);
   }
@@ -199,6 +213,56 @@ TEST(PromMetrics, ParsesAndMatchesTheSnapshot) {
   for (const auto& s : p.samples) EXPECT_NE(s.labels.count("client") ? s.labels.at("client") : "", "gone");
   // Integers over 2^53 are written exactly.
   EXPECT_NE(render_metrics(example(), {}).find("op=\"inserted\"} 9007199254740993\n"), std::string::npos);
+}
+
+TEST(PromMetrics, DurationsTablesConflictsLeaderChanges) {
+  Snapshot s = example();
+  const std::string weird = "we\"ird\\na\nme";
+  s.duration_bounds = {0.5, 1, 5};
+  s.tenants[0].duration_buckets = {1, 2, 0, 1};  // not cumulative; the last is +Inf
+  s.tenants[0].run_seconds = 12.25;
+  s.tenants[1].duration_buckets = {0, 0, 0, 0};
+  s.tenants[2].duration_buckets = {0, 0, 0, 0};
+  s.tables = {{"gone", "chat", 1, 0, 0, 0}, {"new", "chat", 3, 2, 1, 0}, {"new", "user", 0, 0, 0, 4}};
+  s.conflict_counts = {{"gone", "manual", "source", 1, 1},
+                       {"new", "manual", "unresolved", 2, 0},
+                       {"new", "newest_wins", "source", 3, 3}};
+  Parsed p = parse(render_metrics(s, {}));
+  EXPECT_EQ(p.type.at("sync_run_duration_seconds"), "histogram");
+  auto bucket = [&](const std::string& client, const std::string& le) {
+    const Sample* x = find(p, "sync_run_duration_seconds_bucket", {{"client", client}, {"le", le}});
+    return x ? x->value : -1;
+  };
+  EXPECT_EQ(bucket(weird, "0.5"), 1);
+  EXPECT_EQ(bucket(weird, "1"), 3);
+  EXPECT_EQ(bucket(weird, "5"), 3);
+  EXPECT_EQ(bucket(weird, "+Inf"), 4);
+  EXPECT_EQ(find(p, "sync_run_duration_seconds_count", {{"client", weird}})->value, 4);
+  EXPECT_EQ(find(p, "sync_run_duration_seconds_sum", {{"client", weird}})->value, 12.25);
+  EXPECT_EQ(bucket("new", "+Inf"), 0);
+  EXPECT_EQ(bucket("gone", "+Inf"), -1);
+  EXPECT_EQ(find(p, "sync_leader_changes_total", {{"cluster", "X"}})->value, 7);
+  EXPECT_EQ(find(p, "sync_table_rows_synced_total", {{"client", "new"}, {"table", "chat"}, {"op", "updated"}})->value, 2);
+  EXPECT_EQ(find(p, "sync_table_rows_synced_total", {{"client", "new"}, {"table", "user"}, {"op", "quarantined"}})->value,
+            4);
+  EXPECT_EQ(find(p, "sync_table_rows_synced_total", {{"client", "gone"}, {"table", "chat"}, {"op", "inserted"}}),
+            nullptr);
+  EXPECT_EQ(find(p, "sync_conflicts_detected_total", {{"client", "new"}})->value, 5);
+  EXPECT_EQ(find(p, "sync_conflicts_detected_total", {{"client", weird}})->value, 0);
+  EXPECT_EQ(find(p, "sync_conflicts_resolved_total",
+                 {{"client", "new"}, {"strategy", "newest_wins"}, {"resolution", "source"}})->value, 3);
+  EXPECT_EQ(find(p, "sync_conflicts_resolved_total",
+                 {{"client", "new"}, {"strategy", "manual"}, {"resolution", "unresolved"}}), nullptr);
+  EXPECT_EQ(find(p, "sync_conflicts_detected_total", {{"client", "gone"}}), nullptr);
+}
+
+TEST(PromExposition, HistogramNeedsOneCountPerBucket) {
+  prom::Exposition e;
+  e.family("sync_h_seconds", "histogram", "H.");
+  EXPECT_THROW(e.histogram({}, {1, 2}, {1, 2}, 3), std::logic_error);
+  e.histogram({}, {1}, {2, 1}, 4.5);
+  EXPECT_EQ(e.text(), "# HELP sync_h_seconds H.\n# TYPE sync_h_seconds histogram\nsync_h_seconds_bucket{le=\"1\"} 2\n"
+                      "sync_h_seconds_bucket{le=\"+Inf\"} 3\nsync_h_seconds_sum 4.5\nsync_h_seconds_count 3\n");
 }
 
 TEST(PromMetrics, UnhealthyAndDown) {

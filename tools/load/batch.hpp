@@ -22,6 +22,22 @@ struct JobCounts {
   std::int64_t conflicts = 0, unresolved = 0, bytes = 0;
 };
 
+// What one job wrote to one table (a sync_progress row): every change record,
+// its input bytes, and the rows by operation.
+struct TableProgress {
+  std::int64_t changes = 0, bytes = 0;
+  JobCounts ops;
+  // Adds one change of `size` bytes whose effect moved the job's counts from `before` to `after`.
+  void add(const JobCounts& before, const JobCounts& after, std::int64_t size) {
+    ++changes;
+    bytes += size;
+    ops.inserted += after.inserted - before.inserted;
+    ops.updated += after.updated - before.updated;
+    ops.deleted += after.deleted - before.deleted;
+    ops.quarantined += after.quarantined - before.quarantined;
+  }
+};
+
 // Thrown by open() when this very stream was applied before: nothing to do.
 struct AlreadyApplied {};
 

@@ -58,8 +58,9 @@ class Loader {
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
   bool cache_tried_ = false;
-  // Rows and bytes per table written by this job, and which moved in this batch.
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> progress_;
+  // Per table: changes, bytes and rows by operation written by this job, and
+  // which tables moved in this batch.
+  std::map<std::string, TableProgress> progress_;
   std::set<std::string> touched_;
 };
 
@@ -128,7 +129,7 @@ void Loader::flush_table() {
 
 void Loader::finish_batch(bool final) {
   flush_table();
-  for (const auto& t : touched_) meta_.progress(t, progress_[t].first, progress_[t].second);
+  for (const auto& t : touched_) meta_.progress(t, progress_[t]);
   touched_.clear();
   meta_.flush(batch_->conn(), ctx_.head->header.host, ctx_.head->header.client, *job_);
   batch_->commit(result_.counts, final);
@@ -195,6 +196,7 @@ void Loader::on_change(ndjson::Reader& in) {
   std::optional<Hash128> v_hash;
   if (auto why = check_hashes(cb_, names_, c, v_hash); !why.empty()) in.fail(why);
   ensure_batch();
+  const JobCounts before = result_.counts;
   if (c.op == "insert" || c.op == "update") {
     if (!c.has_v) in.fail(fmt::format("{} of table \"{}\" without values", c.op, c.table));
     on_write(c, c.op == "insert", *v_hash);
@@ -208,9 +210,8 @@ void Loader::on_change(ndjson::Reader& in) {
   result_.counts.bytes += size;
   batch_bytes_ += in.line().size();
   auto& p = progress_[c.table];
-  ++p.first;
+  p.add(before, result_.counts, size);
   touched_.insert(c.table);
-  p.second += size;
 }
 
 // On success c.v holds the target image.

@@ -145,9 +145,11 @@ void MetaSink::conflict(const ndjson::Decision& d) {
   ndjson::write_conflict_log_entry(conflicts_, d);
 }
 
-void MetaSink::progress(const std::string& table, std::int64_t rows, std::int64_t bytes) {
+void MetaSink::progress(const std::string& table, const TableProgress& p) {
   open_list(progress_);
-  progress_.open().key("t").string(table).key("r").integer(rows).key("b").integer(bytes).close();
+  progress_.open().key("t").string(table).key("r").integer(p.changes).key("b").integer(p.bytes);
+  progress_.key("i").integer(p.ops.inserted).key("u").integer(p.ops.updated).key("d").integer(p.ops.deleted);
+  progress_.key("q").integer(p.ops.quarantined).close();
 }
 
 // The base state of the batch, and the quarantine entries of rows that now
@@ -209,10 +211,14 @@ void MetaSink::flush(pg::Connection& c, const std::string& host, const std::stri
   }
   if (!progress_.str().empty())
     c.exec_params(
-        "INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done, bytes_done) "
-        "SELECT $4, $1, $2, x.t, x.r, x.b FROM json_to_recordset($3::json) AS x(t text, r bigint, b bigint) "
+        "INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done, bytes_done, "
+        "rows_inserted, rows_updated, rows_deleted, rows_quarantined) "
+        "SELECT $4, $1, $2, x.t, x.r, x.b, x.i, x.u, x.d, x.q FROM json_to_recordset($3::json) "
+        "AS x(t text, r bigint, b bigint, i bigint, u bigint, d bigint, q bigint) "
         "ON CONFLICT (job_id, table_name) DO UPDATE SET rows_done = EXCLUDED.rows_done, "
-        "bytes_done = EXCLUDED.bytes_done, updated_at = now()",
+        "bytes_done = EXCLUDED.bytes_done, rows_inserted = EXCLUDED.rows_inserted, "
+        "rows_updated = EXCLUDED.rows_updated, rows_deleted = EXCLUDED.rows_deleted, "
+        "rows_quarantined = EXCLUDED.rows_quarantined, updated_at = now()",
         p(progress_));
 }
 

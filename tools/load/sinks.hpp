@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "batch.hpp"
 #include "core/hash.hpp"
 #include "core/typemap.hpp"
 #include "ndjson/json_out.hpp"
@@ -61,8 +62,8 @@ class MetaSink {
                   const Row& row);
   // A conflict decision (or an unresolved conflict) for conflict_log.
   void conflict(const ndjson::Decision& d);
-  // Rows and bytes of one table written so far by this job (sync_progress).
-  void progress(const std::string& table, std::int64_t rows, std::int64_t bytes);
+  // What this job wrote to one table so far (sync_progress).
+  void progress(const std::string& table, const TableProgress& p);
   // The tenant had no base state when this job began: base-state rows are
   // plain inserts (no conflict check, no quarantine entries to close).
   void set_new_base(bool v) { new_base_ = v; }

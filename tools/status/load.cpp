@@ -2,9 +2,8 @@
 // Fields cursor, so a query and its reader stay side by side.
 #include <sys/stat.h>
 
-#include <cstdlib>
-
 #include "core/error.hpp"
+#include "fields.hpp"
 #include "model.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
@@ -15,50 +14,6 @@ namespace {
 
 // SQL for an ISO 8601 UTC rendering of timestamptz expression `e`.
 #define ISO(e) "to_char((" e ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-// Reads the fields of one result row left to right.
-class Fields {
- public:
-  Fields(const pg::Result& res, int row) : res_(res), row_(row) {}
-  std::string str() { return std::string(res_.get(row_, col_++)); }
-  std::optional<std::string> opt_str() { return null() ? std::nullopt : std::optional(str()); }
-  std::int64_t i64() { return null() ? (++col_, 0) : res_.get_int64(row_, col_++); }
-  std::optional<std::int64_t> opt_i64() { return null() ? std::nullopt : std::optional(i64()); }
-  std::optional<double> opt_f64() {
-    if (null()) return std::nullopt;
-    return std::strtod(str().c_str(), nullptr);
-  }
-  bool boolean() { return str() == "t"; }
-
- private:
-  bool null() {
-    if (!res_.is_null(row_, col_)) return false;
-    ++col_;
-    return true;
-  }
-  const pg::Result& res_;
-  int row_;
-  int col_ = 0;
-};
-
-// Every query gets the same typed parameters (a query need not use all):
-// $1 host, $2 all hosts, $3 client (NULL = all), $4 limit.
-std::vector<pg::Param> params(const Query& q) {
-  const pg::Param client{q.client, false, pg::Param::kTextOid};
-  return {{q.host, false, pg::Param::kTextOid}, pg::Param::boolean(q.all_hosts), client,
-          pg::Param::int64(q.limit)};
-}
-
-template <typename T, typename F>
-std::vector<T> rows(pg::Connection& conn, const char* sql, const Query& q, F read) {
-  auto res = conn.exec_params(sql, params(q));
-  std::vector<T> out;
-  for (int r = 0; r < res.ntuples(); ++r) {
-    Fields f(res, r);
-    out.push_back(read(f));
-  }
-  return out;
-}
 
 const char* kNodesSql = R"(
 SELECT host_id, node_name, hostname, status, health, heartbeat_age_seconds, is_leader
@@ -73,16 +28,28 @@ SELECT cluster_id, holder, epoch, extract(epoch FROM expires_at - now())::float8
  WHERE ($2 OR cluster_id = $1)
  ORDER BY cluster_id)";
 
-// Totals in one pass over the host's jobs (a hash aggregate), not one scan per tenant.
+// Totals in one pass over the host's jobs (a hash aggregate), not one scan per
+// tenant, plus what retention folded into job_rollup (sql/009_retention.sql):
+// a job counts in one or the other. A run is a successful job; durations are
+// numeric (exact microseconds) until the sum is done.
 const char* kTenantsSql = R"(
-WITH totals AS (
-    SELECT j.client_id,
-           sum(j.rows_inserted)::bigint AS ins, sum(j.rows_updated)::bigint AS upd,
-           sum(j.rows_deleted)::bigint AS del, sum(j.rows_quarantined)::bigint AS quar,
-           count(*) AS jobs, count(*) FILTER (WHERE j.status = 'failed') AS failed
+WITH per_job AS (
+    SELECT j.client_id, j.rows_inserted AS ins, j.rows_updated AS upd, j.rows_deleted AS del,
+           j.rows_quarantined AS quar, 1 AS jobs, (j.status = 'failed')::int AS failed,
+           CASE WHEN j.status = 'success' THEN extract(epoch FROM j.finished_at - j.started_at) END AS secs
       FROM sync_metadata.sync_jobs j
      WHERE ($2 OR j.host_id = $1)
-     GROUP BY j.client_id)
+    UNION ALL
+    SELECT r.client_id, r.rows_inserted, r.rows_updated, r.rows_deleted, r.rows_quarantined, r.jobs,
+           r.jobs_failed, r.run_seconds
+      FROM sync_metadata.job_rollup r
+     WHERE ($2 OR r.host_id = $1)
+), totals AS (
+    SELECT client_id, sum(ins)::bigint AS ins, sum(upd)::bigint AS upd, sum(del)::bigint AS del,
+           sum(quar)::bigint AS quar, sum(jobs)::bigint AS jobs, sum(failed)::bigint AS failed,
+           coalesce(sum(secs), 0)::float8 AS secs
+      FROM per_job
+     GROUP BY client_id)
 SELECT s.client_id, s.host_id, s.schema_name, s.sync_enabled, s.archived_at IS NOT NULL,
        s.sync_interval_seconds, s.last_job_status, s.last_error,
        )" ISO("s.last_success_at") R"(, extract(epoch FROM s.last_success_at)::float8, s.seconds_since_success,
@@ -91,7 +58,7 @@ SELECT s.client_id, s.host_id, s.schema_name, s.sync_enabled, s.archived_at IS N
        floor(extract(epoch FROM now() - coalesce(d.registered_at, now())))::bigint,
        s.conflicts_unresolved, s.quarantined_rows,
        coalesce(t.ins, 0), coalesce(t.upd, 0), coalesce(t.del, 0), coalesce(t.quar, 0),
-       coalesce(t.jobs, 0), coalesce(t.failed, 0), d.source_path
+       coalesce(t.jobs, 0), coalesce(t.failed, 0), coalesce(t.secs, 0), d.source_path
   FROM sync_metadata.v_sync_status s
   JOIN sync_metadata.client_deployments d ON d.client_id = s.client_id
   LEFT JOIN totals t ON t.client_id = s.client_id
@@ -176,6 +143,7 @@ Tenant read_tenant(Fields& f) {
   t.rows_quarantined = f.i64();
   t.jobs = f.i64();
   t.jobs_failed = f.i64();
+  t.run_seconds = f.f64();
   t.source_path = f.opt_str();
   t.wal_bytes = wal_bytes(t.source_path);
   return t;
@@ -223,8 +191,8 @@ Snapshot load(pg::Connection& conn, const Query& q) {
   pg::Transaction tx(conn, pg::Isolation::kRepeatableRead);
   conn.exec_sql("SET TRANSACTION READ ONLY");
   tx.set_local("syncpipe.host_id", q.host);
-  // The aggregate over all jobs looks expensive to the planner, and JIT
-  // compiling it costs seconds more than running it.
+  // The aggregates over all jobs look expensive to the planner, and JIT
+  // compiling them costs seconds more than running them.
   tx.set_local("jit", "off");
   auto now = conn.exec_sql("SELECT " ISO("now()"));
   s.now = std::string(now.get(0, 0));
@@ -233,6 +201,7 @@ Snapshot load(pg::Connection& conn, const Query& q) {
   s.tenants = rows<Tenant>(conn, kTenantsSql, q, read_tenant);
   if (q.jobs && q.client) s.jobs = rows<Job>(conn, kJobsSql, q, read_job);
   if (q.conflicts) s.conflicts = rows<Conflict>(conn, kConflictsSql, q, read_conflict);
+  load_totals(conn, q, s);
   tx.commit();
   return s;
 }

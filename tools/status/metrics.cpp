@@ -1,5 +1,8 @@
 #include "metrics.hpp"
 
+#include <map>
+#include <set>
+
 #include "health.hpp"
 #include "prom.hpp"
 
@@ -29,11 +32,17 @@ void cluster(Exposition& e, const Snapshot& s) {
   e.family("sync_lease_expires_in_seconds", "gauge", "Seconds until the lease expires (negative once expired).");
   for (const auto& l : s.leases)
     if (l.expires_in) e.sample({{"cluster", l.cluster}}, *l.expires_in);
+  e.family("sync_leader_changes_total", "counter",
+           "Lease acquisitions after expiry or release (the fencing epoch): every election, the first included.");
+  for (const auto& l : s.leases) e.sample({{"cluster", l.cluster}}, l.epoch);
 }
 
 bool exported(const Tenant& t) { return !t.archived; }
 
 void tenant_times(Exposition& e, const Snapshot& s) {
+  e.family("sync_tenant_info", "gauge", "1 for each registered, non-archived tenant: its cluster and schema.");
+  for (const auto& t : s.tenants)
+    if (exported(t)) e.sample({{"client", t.client}, {"cluster", t.cluster}, {"schema", t.schema}}, I{1});
   e.family("sync_last_success_timestamp_seconds", "gauge",
            "Unix time the tenant's last successful sync finished (only tenants that ever succeeded).");
   for (const auto& t : s.tenants)
@@ -41,6 +50,13 @@ void tenant_times(Exposition& e, const Snapshot& s) {
   e.family("sync_last_run_duration_seconds", "gauge", "Duration of the tenant's latest finished sync run.");
   for (const auto& t : s.tenants)
     if (exported(t) && t.last_duration) e.sample({{"client", t.client}}, *t.last_duration);
+  e.family("sync_run_duration_seconds", "histogram",
+           "Durations of the tenant's successful sync runs (started to finished, from sync_jobs and its rollup).");
+  const std::vector<std::int64_t> none(s.duration_bounds.size() + 1, 0);
+  for (const auto& t : s.tenants)
+    if (exported(t))
+      e.histogram({{"client", t.client}}, s.duration_bounds, t.duration_buckets.empty() ? none : t.duration_buckets,
+                  t.run_seconds);
   e.family("sync_interval_seconds", "gauge", "The tenant's configured sync interval.");
   for (const auto& t : s.tenants)
     if (exported(t)) e.sample({{"client", t.client}}, t.interval);
@@ -69,6 +85,37 @@ void tenant_counts(Exposition& e, const Snapshot& s) {
     if (exported(t)) e.sample({{"client", t.client}}, t.wal_bytes);
 }
 
+std::set<std::string> exported_clients(const Snapshot& s) {
+  std::set<std::string> out;
+  for (const auto& t : s.tenants)
+    if (exported(t)) out.insert(t.client);
+  return out;
+}
+
+// Rows by table and operation, conflicts by strategy and resolution.
+void tenant_breakdowns(Exposition& e, const Snapshot& s) {
+  const auto clients = exported_clients(s);
+  e.family("sync_table_rows_synced_total", "counter",
+           "Rows written to one table of the tenant's schema, summed over all sync jobs, by operation.");
+  for (const auto& r : s.tables) {
+    if (!clients.count(r.client)) continue;
+    e.sample({{"client", r.client}, {"table", r.table}, {"op", "inserted"}}, r.inserted);
+    e.sample({{"client", r.client}, {"table", r.table}, {"op", "updated"}}, r.updated);
+    e.sample({{"client", r.client}, {"table", r.table}, {"op", "deleted"}}, r.deleted);
+    e.sample({{"client", r.client}, {"table", r.table}, {"op", "quarantined"}}, r.quarantined);
+  }
+  std::map<std::string, std::int64_t> detected;
+  for (const auto& c : s.conflict_counts) detected[c.client] += c.detected;
+  e.family("sync_conflicts_detected_total", "counter", "Conflicts detected for the tenant (conflict_log).");
+  for (const auto& t : s.tenants)
+    if (exported(t)) e.sample({{"client", t.client}}, detected[t.client]);
+  e.family("sync_conflicts_resolved_total", "counter",
+           "Conflicts of the tenant resolved, by the strategy that resolved them and the outcome.");
+  for (const auto& c : s.conflict_counts)
+    if (clients.count(c.client) && c.resolved > 0)
+      e.sample({{"client", c.client}, {"strategy", c.strategy}, {"resolution", c.resolution}}, c.resolved);
+}
+
 }  // namespace
 
 std::string render_metrics(const Snapshot& s, const std::vector<std::string>& problems) {
@@ -77,6 +124,7 @@ std::string render_metrics(const Snapshot& s, const std::vector<std::string>& pr
   cluster(e, s);
   tenant_times(e, s);
   tenant_counts(e, s);
+  tenant_breakdowns(e, s);
   return e.text();
 }
 

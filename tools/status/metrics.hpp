@@ -1,6 +1,7 @@
 // The metrics sync-status writes for node_exporter's textfile collector
-// (sync-status(1), METRICS). Totals are sums over sync_jobs in PostgreSQL, so
-// they survive restarts and failovers of the sync nodes.
+// (sync-status(1), METRICS). Totals are sums over sync_jobs, sync_progress and
+// conflict_log in PostgreSQL plus their retention rollups, so they survive
+// restarts and failovers of the sync nodes, and retention.
 #pragma once
 
 #include <string>

@@ -48,6 +48,11 @@ struct Tenant {
   std::int64_t conflicts_unresolved = 0, quarantined = 0;
   std::int64_t inserted = 0, updated = 0, deleted = 0, rows_quarantined = 0;
   std::int64_t jobs = 0, jobs_failed = 0;
+  // Successful runs: their summed duration (seconds) and how many fell in
+  // each bucket of Snapshot::duration_bounds (not cumulative; one more entry,
+  // the last, for +Inf; their sum is the count). Empty when never succeeded.
+  double run_seconds = 0;
+  std::vector<std::int64_t> duration_buckets;
   std::optional<std::string> source_path;
   std::int64_t wal_bytes = 0;  // size of <source_path>-wal, 0 when unreadable
 };
@@ -73,6 +78,19 @@ struct Conflict {
   std::optional<std::string> resolved_at;
 };
 
+// Rows a tenant's jobs wrote to one table, by operation (sync_progress).
+struct TableRows {
+  std::string client, table;
+  std::int64_t inserted = 0, updated = 0, deleted = 0, quarantined = 0;
+};
+
+// Conflicts of a tenant with one strategy and resolution ("unresolved" while
+// open); `resolved` of them are settled.
+struct ConflictCount {
+  std::string client, strategy, resolution;
+  std::int64_t detected = 0, resolved = 0;
+};
+
 struct Query {
   std::string host;                   // set as syncpipe.host_id; also the filter
   bool all_hosts = false;             // no host filter (row-level security still applies)
@@ -88,6 +106,9 @@ struct Snapshot {
   std::vector<Tenant> tenants;      // all tenants visible (with Query::client too)
   std::vector<Job> jobs;            // when Query::jobs
   std::vector<Conflict> conflicts;  // when Query::conflicts
+  std::vector<double> duration_bounds;  // upper bounds (s) of Tenant::duration_buckets
+  std::vector<TableRows> tables;        // every tenant, ordered by client, table
+  std::vector<ConflictCount> conflict_counts;  // every tenant, ordered
 };
 
 // Reads everything in one REPEATABLE READ, READ ONLY transaction with

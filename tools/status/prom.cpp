@@ -78,22 +78,39 @@ void Exposition::family(std::string_view name, std::string_view type, std::strin
   pending_header_ = "# HELP " + name_ + " " + escape_help(help) + "\n# TYPE " + name_ + " " + std::string(type) + "\n";
 }
 
-void Exposition::begin_sample(Labels labels) {
+void Exposition::begin_sample(Labels labels, std::string_view suffix, std::string_view le) {
   out_ += pending_header_;
   pending_header_.clear();
-  out_ += name_;
-  if (labels.size() == 0) {
+  out_.append(name_).append(suffix);
+  if (labels.size() == 0 && le.empty()) {
     out_ += ' ';
     return;
   }
   char sep = '{';
-  for (const auto& [k, v] : labels) {
+  auto label = [&](std::string_view k, std::string_view v) {
     if (!valid_name(k)) throw std::logic_error("bad label name " + std::string(k));
     out_.push_back(sep);
     out_.append(k).append("=\"").append(escape_label_value(v)).append("\"");
     sep = ',';
-  }
+  };
+  for (const auto& [k, v] : labels) label(k, v);
+  if (!le.empty()) label("le", le);
   out_ += "} ";
+}
+
+void Exposition::histogram(Labels labels, const std::vector<double>& bounds, const std::vector<std::int64_t>& counts,
+                           double sum) {
+  if (counts.size() != bounds.size() + 1) throw std::logic_error("histogram " + name_ + ": counts do not fit bounds");
+  std::int64_t cumulative = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    begin_sample(labels, "_bucket", i < bounds.size() ? format_value(bounds[i]) : "+Inf");
+    out_ += std::to_string(cumulative) + '\n';
+  }
+  begin_sample(labels, "_sum");
+  out_ += format_value(sum) + '\n';
+  begin_sample(labels, "_count");
+  out_ += std::to_string(cumulative) + '\n';
 }
 
 void Exposition::sample(Labels labels, double value) {
