@@ -99,6 +99,22 @@ void write_conflict(JsonBuf& j, const Conflict& c);
 // not copied into j (scratch).
 void write_conflict(RecordWriter& out, JsonBuf& j, const Conflict& c);
 
+// The "sqlite_schema" record (sync-snapshot writes it after the header):
+// every sqlite_master object of the source in creation order, and PRAGMA
+// user_version. sync-load --provision keeps it in sync_metadata.source_schema;
+// sync-snapshot --from-postgres sends it back and sync-load --to-sqlite
+// recreates the file's schema from it.
+struct SchemaObject {
+  std::string type, name, tbl_name;  // table | index | view | trigger
+  std::optional<std::string> sql;    // NULL for the automatic sqlite_autoindex_*
+};
+struct SqliteSchema {
+  std::int64_t user_version = 0;
+  std::vector<SchemaObject> objects;
+};
+SqliteSchema parse_sqlite_schema(Reader& r);
+void write_sqlite_schema(JsonBuf& j, const SqliteSchema& s);
+
 // Decodes a standalone JSON array of protocol values, e.g. a key_json of
 // sync_metadata.row_state. Throws InputError naming `what`.
 Row parse_values_json(std::string_view json, std::string_view what = "values");

@@ -164,6 +164,7 @@ int run(int argc, char** argv) {
   if (lease) out.line(lease_line);
   ndjson::write_header(rec, header);
   out.record(rec);
+  emit_sqlite_schema(db, out);
   // Sent at once, and after each table: the later stages do their setup
   // (connections, the base state) while the tables are read. A skipping
   // run writes a few KB in all, which would otherwise wait for the end.
