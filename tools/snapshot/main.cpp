@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "emit.hpp"
+#include "from_postgres.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
 #include "ndjson/reader.hpp"
@@ -25,8 +26,8 @@ namespace syncpipe::snapshot {
 namespace {
 
 struct Options {
-  std::string file, client, schema, host, state_dir;
-  bool no_lease = false, skip_unchanged = false;
+  std::string file, client, schema, host, state_dir, dsn;
+  bool no_lease = false, skip_unchanged = false, from_postgres = false;
   int busy_timeout_ms = 10000;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
@@ -80,6 +81,7 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("host", "host id the tenant belongs to (default: the lease cluster, $SYNCPIPE_HOST, or hostname)",
        cxxopts::value<std::string>())
       ("no-lease", "ad-hoc run: do not read a lease record from stdin")
+      ("from-postgres", "read the tenant back out of PostgreSQL instead of a file (restore; as sync_service)")
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>())
       ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
       ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
@@ -88,7 +90,7 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("max-record-bytes", "largest record accepted or written",
        cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)))
       ("file", "the SQLite file", cxxopts::value<std::string>());
-  cli::add_common(o, false);
+  cli::add_common(o);
   o.parse_positional({"file"});
   o.positional_help("FILE");
   auto res = cli::parse(o, argc, argv);
@@ -96,8 +98,17 @@ Options parse_options(int argc, char** argv, bool& done) {
   Options opt;
   if (done) return opt;
   if (!res.count("client")) throw UsageError("--client is required");
-  if (!res.count("file")) throw UsageError("the SQLite FILE is required");
-  opt.file = res["file"].as<std::string>();
+  opt.from_postgres = res.count("from-postgres") > 0;
+  opt.dsn = cli::dsn(res);
+  if (opt.from_postgres) {
+    if (res.count("file")) throw UsageError("--from-postgres reads no FILE");
+    if (res.count("skip-unchanged") || res.count("exclude-table") || res.count("schema"))
+      throw UsageError("--from-postgres takes none of --skip-unchanged, --exclude-table, --schema");
+  } else if (!res.count("file")) {
+    throw UsageError("the SQLite FILE is required");
+  } else {
+    opt.file = res["file"].as<std::string>();
+  }
   opt.client = res["client"].as<std::string>();
   opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
@@ -130,6 +141,9 @@ int run(int argc, char** argv) {
   bool done = false;
   Options opt = parse_options(argc, argv, done);
   if (done) return exit_code::kOk;
+  if (opt.from_postgres)
+    return run_from_postgres({opt.dsn, opt.client, opt.host.empty() ? cli::default_host() : opt.host, random_id(),
+                              utc_now(), opt.max_record});
 
   ndjson::Header header;
   std::optional<ndjson::Lease> lease;
