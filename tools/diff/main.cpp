@@ -1,5 +1,6 @@
 // sync-diff: the snapshot against the last loaded state and the target,
 // written as change and conflict records (sync-diff(1), sync-protocol(7)).
+#include "check_base.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 struct Options {
   std::string dsn, state_dir;
-  bool no_cache = false;
+  bool no_cache = false, against_base = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   DiffOptions diff;
 };
@@ -32,6 +33,7 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("no-cache", "neither read nor write the local cache: read the base state from PostgreSQL")
       ("batch-rows", "keys per target lookup", cxxopts::value<std::size_t>()->default_value("2000"))
       ("verify", "also compare every unchanged row with the target and report drift as conflicts")
+      ("against-base", "write nothing: check that the snapshot's rows are exactly the base state (verify a restore)")
       ("max-record-bytes", "largest record accepted or written",
        cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
   cli::add_common(o);
@@ -45,6 +47,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
   opt.diff.batch_rows = res["batch-rows"].as<std::size_t>();
   opt.diff.verify = res.count("verify") > 0;
+  opt.against_base = res.count("against-base") > 0;
   if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
   if (opt.state_dir.empty()) throw UsageError("--state-dir must not be empty");
   return opt;
@@ -113,7 +116,7 @@ int run(int argc, char** argv) {
 
   ndjson::Reader in(0, "stdin", opt.max_record);
   ndjson::RecordWriter out;
-  auto head = ndjson::read_head(in, &out);
+  auto head = ndjson::read_head(in, opt.against_base ? nullptr : &out);
   const auto& h = head.header;
   auto conn = pg::Connection::open(opt.dsn, "sync-diff");
   Target target(conn, h);
@@ -122,6 +125,10 @@ int run(int argc, char** argv) {
   if (reg->schema != h.schema)
     throw RuntimeError(fmt::format("tenant {} is provisioned in schema {}, but the stream says schema {}", h.client,
                                    reg->schema, h.schema));
+  if (opt.against_base) {
+    check_against_base(in, target, h);
+    return exit_code::kOk;
+  }
   target.read_types();
   if (h.skip_unchanged && opt.diff.verify)
     throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "
