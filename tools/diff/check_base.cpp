@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "ndjson/json_out.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/reader.hpp"
 #include "target.hpp"
 
@@ -27,9 +28,9 @@ class Checker {
 
   void run(ndjson::Reader& in) {
     while (in.next()) {
-      auto type = in.type();
-      if (type == "table") table_ = ndjson::parse_table(in);
-      else if (type == "row") on_row(in);
+      auto type = ndjson::record_type(in);
+      if (type == ndjson::RecordType::Table) table_ = ndjson::parse_table(in);
+      else if (type == ndjson::RecordType::Row) on_row(in);
     }
     missing();
     report();
@@ -37,10 +38,11 @@ class Checker {
 
  private:
   void on_row(ndjson::Reader& in) {
-    if (in.str("table") != table_.name) in.fail("row outside its table");
+    const auto head = ndjson::parse_row(in);
+    if (head.table != table_.name) in.fail("row outside its table");
     auto& t = tally_[table_.name];
     ++t.rows;
-    const Hash128 kh = in.hash("kh"), h = in.hash("h");
+    const Hash128 kh = head.kh, h = head.h;
     auto it = base_.entries.find(kh);
     const char* why = nullptr;
     if (it == base_.entries.end()) why = "not in the base state";
@@ -54,7 +56,7 @@ class Checker {
     }
     Row key;
     std::size_t n = 0;
-    in.values_at("v", table_.key_index, key, n);
+    ndjson::row_values_at(in, table_.key_index, key, n);
     problem(table_.name, ndjson::values_json(key), why);
   }
 

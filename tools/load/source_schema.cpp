@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/text_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "pg/connection.hpp"
 
@@ -11,9 +12,9 @@ namespace syncpipe::load {
 namespace {
 
 const std::string& checked(const ndjson::SchemaObject& o, const std::string& text, const char* what) {
-  if (text.find('\0') != std::string::npos || !ndjson::valid_utf8(text))
+  if (text.find('\0') != std::string::npos || !valid_utf8(text))
     throw InputError(fmt::format("sqlite_schema: {} of {} \"{}\" is not valid UTF-8 without NUL bytes", what, o.type,
-                                 ndjson::valid_utf8(o.name) ? o.name : std::string("?")));
+                                 valid_utf8(o.name) ? o.name : std::string("?")));
   return text;
 }
 

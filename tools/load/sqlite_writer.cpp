@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "ndjson/json_out.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/reader.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
@@ -17,7 +18,6 @@ namespace syncpipe::load {
 
 namespace {
 
-constexpr const char* kRowidColumn = "_sqlite_rowid";  // sync-protocol(7), key_source rowid
 
 bool internal(const ndjson::SchemaObject& o) { return o.name.starts_with("sqlite_"); }
 
@@ -45,7 +45,7 @@ std::string insert_sql(sqlite::Database& db, const ndjson::TableSchema& t) {
   std::string cols, params;
   std::size_t n = 0;
   for (const auto& c : t.columns) {
-    bool rowid = t.key_source == "rowid" && c.name == kRowidColumn;
+    bool rowid = t.key_source == "rowid" && c.name == ndjson::kRowidColumn;
     if (!rowid) {
       while (n < created.size() && created[n].hidden != 0) ++n;
       if (n >= created.size() || created[n].name != c.name)
@@ -78,29 +78,31 @@ void SqliteWriter::begin(const ndjson::SqliteSchema& s) {
 
 void SqliteWriter::rows(ndjson::Reader& in) {
   while (in.next()) {
-    auto type = in.type();
-    if (type == "table") on_table(in);
-    else if (type == "row") on_row(in);
-    else if (type == "table_end") on_table_end(in);
-    else if (type == "sqlite_schema") in.fail("a second sqlite_schema record");
+    auto type = ndjson::record_type(in);
+    if (type == ndjson::RecordType::Table) on_table(in);
+    else if (type == ndjson::RecordType::Row) on_row(in);
+    else if (type == ndjson::RecordType::TableEnd) on_table_end(in);
+    else if (type == ndjson::RecordType::SqliteSchema) in.fail("a second sqlite_schema record");
   }
   show_progress(true);
 }
 
 void SqliteWriter::on_table(ndjson::Reader& in) {
-  if (insert_) in.fail(fmt::format("table \"{}\" begins before table \"{}\" ended", in.str("table"), table_.name));
-  table_ = ndjson::parse_table(in);
+  auto next = ndjson::parse_table(in);
+  if (insert_) in.fail(fmt::format("table \"{}\" begins before table \"{}\" ended", next.name, table_.name));
+  table_ = std::move(next);
   names_ = table_.column_names();
   insert_ = std::make_unique<sqlite::Statement>(db_, insert_sql(db_, table_), table_.name);
   rows_ = 0;
 }
 
 void SqliteWriter::on_row(ndjson::Reader& in) {
-  if (!insert_ || in.str("table") != table_.name) in.fail("row outside its table");
+  const auto head = ndjson::parse_row(in);
+  if (!insert_ || head.table != table_.name) in.fail("row outside its table");
   Row& v = row_;
-  if (!in.values("v", v) || v.size() != names_.size())
+  if (!ndjson::row_values(in, v) || v.size() != names_.size())
     in.fail(fmt::format("table \"{}\": row without {} values", table_.name, names_.size()));
-  if (key_hash(cb_, table_.name, table_.key_of(v)) != in.hash("kh") || row_hash(cb_, names_, v) != in.hash("h"))
+  if (key_hash(cb_, table_.name, table_.key_of(v)) != head.kh || row_hash(cb_, names_, v) != head.h)
     in.fail(fmt::format("table \"{}\" key {}: kh or h does not match the values", table_.name,
                         ndjson::values_json(table_.key_of(v))));
   for (std::size_t i = 0; i < v.size(); ++i) bind(*insert_, static_cast<int>(i + 1), v[i]);
@@ -111,10 +113,10 @@ void SqliteWriter::on_row(ndjson::Reader& in) {
 }
 
 void SqliteWriter::on_table_end(ndjson::Reader& in) {
-  if (!insert_ || in.str("table") != table_.name) in.fail("table_end outside its table");
-  auto n = in.int64("rows");
-  if (n < 0 || static_cast<std::uint64_t>(n) != rows_)
-    in.fail(fmt::format("table \"{}\": table_end says {} rows, the stream had {}", table_.name, n, rows_));
+  const auto end = ndjson::parse_table_end(in);
+  if (!insert_ || end.table != table_.name) in.fail("table_end outside its table");
+  if (end.rows != rows_)
+    in.fail(fmt::format("table \"{}\": table_end says {} rows, the stream had {}", table_.name, end.rows, rows_));
   insert_.reset();
   ++tables_;
 }

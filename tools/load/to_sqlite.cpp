@@ -69,7 +69,7 @@ struct TmpGuard {
 
 ndjson::SqliteSchema read_schema(ndjson::Reader& in) {
   ndjson::read_head(in, nullptr);
-  if (!in.next() || in.type() != "sqlite_schema")
+  if (!in.next() || ndjson::record_type(in) != ndjson::RecordType::SqliteSchema)
     in.fail("expected a sqlite_schema record after the header (a stream of sync-snapshot --from-postgres, or of "
             "sync-snapshot FILE)");
   return ndjson::parse_sqlite_schema(in);

@@ -11,10 +11,10 @@
 #include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "ndjson/json_out.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/writer.hpp"
 #include "pg/connection.hpp"
-#include "pg/copy.hpp"
-#include "pg/copy_format.hpp"
+#include "pg/copy_out.hpp"
 #include "pg_source.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
@@ -69,7 +69,7 @@ class TableReader {
     copy_rows();
     for (const auto& q : quarantined) emit_quarantined(q);
     rec.clear();
-    ndjson::write_table_end(rec, t_.name, rows_);
+    ndjson::write_table_end(rec, {t_.name, rows_});
     out_.record(rec);
     n_.rows += rows_;
     ++n_.tables;
@@ -143,13 +143,16 @@ class TableReader {
   }
 
   void emit(const Hash128& kh, const Hash128& h, const Row& row) {
-    rec_.clear();
-    rec_.open().key("t").string("row").key("table").string(t_.name).key("kh").string(kh.hex());
-    rec_.key("h").string(h.hex()).key("v").values(row).close();
-    if (rec_.str().size() > max_record_)
+    ndjson::JsonBuf& v = row_writer_.begin();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i) row_writer_.next_value();
+      v.value(row[i]);
+    }
+    const std::string& line = row_writer_.finish(kh, h);
+    if (line.size() > max_record_)
       throw InputError(fmt::format("table \"{}\": row {} is a record of {} bytes, over --max-record-bytes {}",
-                                   t_.name, rows_ + 1, rec_.str().size(), max_record_));
-    out_.record(rec_);
+                                   t_.name, rows_ + 1, line.size(), max_record_));
+    out_.line(line);
     ++rows_;
   }
 
@@ -165,7 +168,7 @@ class TableReader {
   std::set<std::pair<std::uint64_t, std::uint64_t>> skip_;
   HashMap base_;
   CanonicalBuffer cb_;
-  ndjson::JsonBuf rec_;
+  ndjson::RowWriter row_writer_{t_.name};
   std::uint64_t rows_ = 0;
 };
 
