@@ -2,6 +2,7 @@
 // written as change and conflict records (sync-diff(1), sync-protocol(7)).
 #include "check_base.hpp"
 #include "cli/options.hpp"
+#include "cli/registration.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -49,12 +50,6 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.against_base = res.count("against-base") > 0;
   if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
   return opt;
-}
-
-[[noreturn]] void not_provisioned(const ndjson::Header& h) {
-  throw RuntimeError(fmt::format("tenant {} is not provisioned (run sync-snapshot --client {} --no-lease FILE | "
-                                 "sync-load --provision)",
-                                 h.client, h.client));
 }
 
 // The base state at PostgreSQL's generation: the local cache if it is
@@ -118,11 +113,7 @@ int run(int argc, char** argv) {
   const auto& h = head.header;
   auto conn = pg::Connection::open(opt.dsn, "sync-diff");
   Target target(conn, h);
-  auto reg = target.registration();
-  if (!reg) not_provisioned(h);
-  if (reg->schema != h.schema)
-    throw RuntimeError(fmt::format("tenant {} is provisioned in schema {}, but the stream says schema {}", h.client,
-                                   reg->schema, h.schema));
+  auto reg = cli::check_registration(conn, h);
   if (opt.against_base) {
     check_against_base(in, target, h);
     return exit_code::kOk;
@@ -132,10 +123,10 @@ int run(int argc, char** argv) {
     throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "
                      "without --skip-unchanged)");
   bool hit = false;
-  BaseState base = base_state(target, h, reg->generation, opt, hit);
+  BaseState base = base_state(target, h, reg.generation, opt, hit);
 
   ndjson::JsonBuf rec;
-  ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg->generation});
+  ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg.generation});
   out.record(rec);
   opt.diff.skip_unchanged = h.skip_unchanged;
   Differ differ(target, base, out, h.client, h.schema, opt.diff);
