@@ -12,6 +12,7 @@ GROUPS = [
     ("copy", "raw COPY (psql \\copy from sqlite3 -csv)"),
     ("pgloader", "pgloader (tuned)"),
     ("first", "syncpipe: first full sync"),
+    ("restore", "syncpipe: restore to a new file"),
     ("nochange", "syncpipe: nothing changed"),
     ("changed_0.001", "syncpipe: 0.1 % changed"),
     ("changed_0.01", "syncpipe: 1 % changed"),
@@ -116,7 +117,7 @@ def main():
         else:
             lines += [(a["stage"], dict(a, server_cpu_s=None), False) for a in procs]
             if total:
-                lines.append(("= pipeline", total, g == "first"))
+                lines.append(("= pipeline", total, g in ("first", "restore")))
         for name, a, rated in lines:
             w = a["wall_s"]
             rate = f"{value_mb / w:7.1f}" if rated and w > 0 and a["rc"] == 0 else ""
@@ -131,6 +132,10 @@ def main():
     if copy and first:
         ratios["first_sync_throughput_vs_raw_copy"] = copy / first
         targets["first sync >= 0.8x raw COPY throughput"] = copy / first >= 0.8
+    restore = wall("restore")
+    if restore and first:
+        ratios["restore_time_vs_first_sync"] = restore / first
+        targets["restore no slower than the first sync"] = restore <= first
     if pgl and first:
         ratios["first_sync_throughput_vs_pgloader"] = pgl / first
         targets["first sync >= 2x pgloader throughput"] = pgl / first >= 2

@@ -328,6 +328,28 @@ same_rows() { # GROUP FILE SCHEMA TABLE...
     done
     ((${#bad[@]} == 0)) || fail "$g: rows in SQLite/PostgreSQL+quarantine differ: ${bad[*]:0:5}"
 }
+# restore_measure — the tenant rebuilt from PostgreSQL alone right after its first sync, as sync_service
+# (sync-snapshot --from-postgres | sync-load --to-sqlite, timed like a cycle), then proved against the base
+# state with sync-diff --against-base (not timed). Issue 11's goal: no slower than the first sync.
+restore_measure() {
+    local p="$work/t/restore" e="$work/err/restore" f="$work/restored.db" t0 t1 c0 c1 rc=0
+    rm -f "$f"
+    settle
+    c0=$(server_cpu) t0=$(now)
+    tm "$p.snapshot" "$SNAP" --client t --from-postgres --dsn "$SVC" 2>"$e.snapshot" |
+        tm "$p.load" "$LOAD" --to-sqlite "$f" 2>"$e.load"
+    local st=("${PIPESTATUS[@]}")
+    t1=$(now) c1=$(server_cpu)
+    record restore t sync-snapshot "$p.snapshot" "${st[0]}"
+    record restore t sync-load "$p.load" "${st[1]}"
+    ((st[0] == 0 && st[1] == 0)) || rc=1
+    total restore t "$t0" "$t1" "$c0" "$c1" "$rc"
+    ((rc == 0)) || { fail "restore: exit ${st[*]}: $(tail -qn1 "$e.snapshot" "$e.load" | tr '\n' ' ')"; return 1; }
+    meta restore_file_bytes "$(stat -c %s "$f")"
+    "$SNAP" --client t --no-lease "$f" 2>/dev/null | "$DIFF" --dsn "$SVC" --against-base 2>"$e.verify" ||
+        fail "restore: the restored file differs from the base state: $(tail -n1 "$e.verify")"
+    rm -f "$f"
+}
 # mutate SEED FRACTION — change that fraction of the chat+message rows: half updates, a quarter each inserts/deletes.
 mutate() {
     local n base u i d
@@ -348,6 +370,8 @@ else
     log "syncpipe: first full sync"
     settle
     cycle first t "$DB" && same_rows first "$DB" t "${src_tables[@]}"
+    log "syncpipe: restore"
+    restore_measure
     settle
     log "syncpipe: no change"
     w0="$(writes '^t$')"

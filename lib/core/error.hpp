@@ -35,6 +35,10 @@ struct InputError : Error {
 struct NoInputError : Error {
   explicit NoInputError(const std::string& w) : Error(exit_code::kNoInput, w) {}
 };
+// An output file that must not be overwritten already exists (exit 73).
+struct CantCreateError : Error {
+  explicit CantCreateError(const std::string& w) : Error(exit_code::kCantCreate, w) {}
+};
 // PostgreSQL unreachable or the connection was lost (exit 75).
 struct TempFailError : Error {
   explicit TempFailError(const std::string& w) : Error(exit_code::kTempFail, w) {}

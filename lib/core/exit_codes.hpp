@@ -16,6 +16,7 @@ inline constexpr int kStale = 12;      // the stream was computed against an old
 inline constexpr int kUsage = 64;      // bad command line (EX_USAGE)
 inline constexpr int kBadInput = 65;   // malformed stream, corrupt SQLite, bad config (EX_DATAERR)
 inline constexpr int kNoInput = 66;    // source file missing or unreadable (EX_NOINPUT)
+inline constexpr int kCantCreate = 73; // sync-load --to-sqlite: the output file (or FILE.tmp) already exists (EX_CANTCREAT)
 inline constexpr int kTempFail = 75;   // PostgreSQL unreachable or connection lost; retry later (EX_TEMPFAIL)
 
 }  // namespace syncpipe::exit_code

@@ -254,7 +254,7 @@ constexpr TypeName kTypes[] = {
     {RecordType::Row, "row"},           {RecordType::Change, "change"},       {RecordType::Table, "table"},
     {RecordType::TableEnd, "table_end"}, {RecordType::Unchanged, "unchanged"}, {RecordType::AbsentKeys, "absent_keys"},
     {RecordType::Conflict, "conflict"}, {RecordType::Decision, "decision"},   {RecordType::Base, "base"},
-    {RecordType::Lease, "lease"},       {RecordType::Header, "header"},
+    {RecordType::Lease, "lease"},       {RecordType::Header, "header"},       {RecordType::SqliteSchema, "sqlite_schema"},
 };
 
 }  // namespace
@@ -270,6 +270,51 @@ const char* record_type_name(RecordType t) {
   for (const auto& e : kTypes)
     if (e.type == t) return e.name.data();
   return "";
+}
+
+namespace {
+
+// A protocol TEXT value (a string, or text_b64) of an object's field.
+std::optional<std::string> object_text(sj::ondemand::object& obj, const char* field, const Reader& r) {
+  sj::ondemand::value v;
+  if (obj.find_field_unordered(field).get(v)) r.fail(fmt::format("sqlite_schema object: missing \"{}\"", field));
+  Value val = decode_value(v, r);
+  if (val.kind == Kind::Null) return std::nullopt;
+  if (val.kind != Kind::Text) r.fail(fmt::format("sqlite_schema object: \"{}\" is not text", field));
+  return std::move(val.s);
+}
+
+}  // namespace
+
+SqliteSchema parse_sqlite_schema(Reader& r) {
+  SqliteSchema s;
+  s.user_version = r.int64("user_version");
+  sj::ondemand::value objs = r.impl().field("objects", r);
+  sj::ondemand::array arr;
+  if (objs.get_array().get(arr)) r.fail("field \"objects\" is not an array");
+  for (auto e : arr) {
+    sj::ondemand::object obj;
+    if (e.get_object().get(obj)) r.fail("sqlite_schema object is not an object");
+    SchemaObject o;
+    o.type = object_text(obj, "type", r).value_or("");
+    o.name = object_text(obj, "name", r).value_or("");
+    o.tbl_name = object_text(obj, "tbl_name", r).value_or("");
+    o.sql = object_text(obj, "sql", r);
+    if (o.type.empty() || o.name.empty()) r.fail("sqlite_schema object without a type or name");
+    s.objects.push_back(std::move(o));
+  }
+  return s;
+}
+
+void write_sqlite_schema(JsonBuf& j, const SqliteSchema& s) {
+  j.open().key("t").string("sqlite_schema").key("user_version").integer(s.user_version).key("objects").open_array();
+  for (const auto& o : s.objects) {
+    j.comma().open().key("type").text(o.type).key("name").text(o.name).key("tbl_name").text(o.tbl_name);
+    j.key("sql");
+    if (o.sql) j.text(*o.sql); else j.null();
+    j.close();
+  }
+  j.close_array().close();
 }
 
 Row parse_values_json(std::string_view json, std::string_view what) {

@@ -25,7 +25,8 @@ inline constexpr int kProtocolVersion = 1;
 // The record types ("t") a stage acts on; anything else is Other, which
 // stages forward unchanged. The trailer never reaches a stage (Reader).
 enum class RecordType {
-  Row, Table, TableEnd, Unchanged, AbsentKeys, Change, Conflict, Decision, Base, Lease, Header, Other
+  Row, Table, TableEnd, Unchanged, AbsentKeys, Change, Conflict, Decision, Base, Lease, Header, SqliteSchema,
+  Other
 };
 RecordType record_type(Reader& r);
 const char* record_type_name(RecordType t);  // "" for Other
@@ -49,6 +50,10 @@ struct Column {
   int pk = 0;
   std::optional<std::string> dflt;
 };
+
+// The synthetic key column of a table with neither a primary key nor a
+// usable unique index (key_source "rowid"): the row's SQLite rowid.
+inline constexpr const char* kRowidColumn = "_sqlite_rowid";
 
 struct TableSchema {
   std::string name;
@@ -104,6 +109,22 @@ struct Trailer {
 void write_trailer(std::string& out, const Trailer& t);
 Trailer parse_trailer(Reader& r);
 bool is_trailer(std::string_view type);
+
+// The "sqlite_schema" record (sync-snapshot writes it after the header):
+// every sqlite_master object of the source in creation order, and PRAGMA
+// user_version. sync-load --provision keeps it in sync_metadata.source_schema;
+// sync-snapshot --from-postgres sends it back and sync-load --to-sqlite
+// recreates the file's schema from it.
+struct SchemaObject {
+  std::string type, name, tbl_name;  // table | index | view | trigger
+  std::optional<std::string> sql;    // NULL for the automatic sqlite_autoindex_*
+};
+struct SqliteSchema {
+  std::int64_t user_version = 0;
+  std::vector<SchemaObject> objects;
+};
+SqliteSchema parse_sqlite_schema(Reader& r);
+void write_sqlite_schema(JsonBuf& j, const SqliteSchema& s);
 
 // Decodes a standalone JSON array of protocol values, e.g. a key_json of
 // sync_metadata.row_state. Throws InputError naming `what`.

@@ -47,6 +47,22 @@ std::vector<std::string> list_tables(Database& db) {
   return names;
 }
 
+std::vector<MasterEntry> master_entries(Database& db) {
+  Statement st(db, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid", "sqlite_master");
+  std::vector<MasterEntry> out;
+  while (st.step()) {
+    MasterEntry e{text_of(st, 0), text_of(st, 1), text_of(st, 2), std::nullopt};
+    if (st.column_type(3) != ColumnType::Null) e.sql = text_of(st, 3);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::int64_t user_version(Database& db) {
+  Statement st(db, "PRAGMA user_version", "user_version");
+  return st.step() ? st.column_int64(0) : 0;
+}
+
 std::vector<Column> table_columns(Database& db, std::string_view table) {
   const bool xinfo = sqlite3_libversion_number() >= 3026000;
   Statement st(db,

@@ -3,6 +3,7 @@
 // with quotes, semicolons or newlines are safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,18 @@ struct UniqueIndex {
   // Callers that need a plain column key skip such indexes.
   bool has_expression() const;
 };
+
+// One row of sqlite_master: every table, index, view and trigger, with the
+// SQL text that created it (NULL for the automatic sqlite_autoindex_*).
+struct MasterEntry {
+  std::string type, name, tbl_name;
+  std::optional<std::string> sql;
+};
+
+// Every sqlite_master row in rowid order (the order SQLite created them).
+std::vector<MasterEntry> master_entries(Database& db);
+// PRAGMA user_version.
+std::int64_t user_version(Database& db);
 
 // User tables (type='table', not sqlite_*), ordered by name (BINARY).
 std::vector<std::string> list_tables(Database& db);

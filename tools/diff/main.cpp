@@ -1,5 +1,6 @@
 // sync-diff: the snapshot against the last loaded state and the target,
 // written as change and conflict records (sync-diff(1), sync-protocol(7)).
+#include "check_base.hpp"
 #include "cli/options.hpp"
 #include "cli/registration.hpp"
 #include "cli/run_tool.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 struct Options {
   std::string dsn, state_dir;
-  bool no_cache = false;
+  bool no_cache = false, against_base = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   DiffOptions diff;
 };
@@ -32,7 +33,8 @@ Options parse_options(int argc, char** argv, bool& done) {
   cli::add_no_cache(o, "neither read nor write the local cache: read the base state from PostgreSQL");
   o.add_options()
       ("batch-rows", "keys per target lookup", cxxopts::value<std::size_t>()->default_value("2000"), "ROWS")
-      ("verify", "also compare every unchanged row with the target and report drift as conflicts");
+      ("verify", "also compare every unchanged row with the target and report drift as conflicts")
+      ("against-base", "write nothing: check that the snapshot's rows are exactly the base state (verify a restore)");
   cli::add_max_record_bytes(o);
   cli::add_common(o);
   auto res = cli::parse(o, argc, argv);
@@ -45,6 +47,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.max_record = cli::max_record_bytes(res);
   opt.diff.batch_rows = res["batch-rows"].as<std::size_t>();
   opt.diff.verify = res.count("verify") > 0;
+  opt.against_base = res.count("against-base") > 0;
   if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
   return opt;
 }
@@ -106,11 +109,15 @@ int run(int argc, char** argv) {
 
   ndjson::Reader in(0, "stdin", opt.max_record);
   ndjson::RecordWriter out;
-  auto head = ndjson::read_head(in, &out);
+  auto head = ndjson::read_head(in, opt.against_base ? nullptr : &out);
   const auto& h = head.header;
   auto conn = pg::Connection::open(opt.dsn, "sync-diff");
   Target target(conn, h);
   auto reg = cli::check_registration(conn, h);
+  if (opt.against_base) {
+    check_against_base(in, target, h);
+    return exit_code::kOk;
+  }
   target.read_types();
   if (h.skip_unchanged && opt.diff.verify)
     throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "

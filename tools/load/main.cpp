@@ -17,13 +17,14 @@
 #include "provision.hpp"
 #include "read_ahead.hpp"
 #include "spool.hpp"
+#include "to_sqlite.hpp"
 
 namespace syncpipe::load {
 
 namespace {
 
 struct Options {
-  std::string dsn, spool_dir, node, state_dir;
+  std::string dsn, spool_dir, node, state_dir, to_sqlite;
   bool provision = false, no_lz4 = false, no_cache = false, spool = false;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::size_t batch_bytes = std::size_t{32} << 20;
@@ -40,6 +41,8 @@ Options parse_options(int argc, char** argv, bool& done) {
   o.add_options()
       ("provision", "create or extend the tenant's schema and tables (admin credentials)")
       ("no-lz4", "with --provision: do not ask for lz4 TOAST compression")
+      ("to-sqlite", "restore: write the stream into this new SQLite file (never overwritten; no PostgreSQL)",
+       cxxopts::value<std::string>())
       ("node", "node name for the job record (default: the lease holder, else the hostname)",
        cxxopts::value<std::string>()->default_value(""), "NODE")
       ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"),
@@ -58,6 +61,9 @@ Options parse_options(int argc, char** argv, bool& done) {
   Options opt;
   opt.dsn = cli::dsn(res);
   opt.provision = res.count("provision") > 0;
+  if (res.count("to-sqlite")) opt.to_sqlite = res["to-sqlite"].as<std::string>();
+  if (res.count("to-sqlite") && opt.to_sqlite.empty()) throw UsageError("--to-sqlite needs a file name");
+  if (!opt.to_sqlite.empty() && opt.provision) throw UsageError("--to-sqlite and --provision exclude each other");
   opt.no_lz4 = res.count("no-lz4") > 0;
   opt.spool = res.count("spool") > 0;
   opt.node = res["node"].as<std::string>();
@@ -157,6 +163,7 @@ int run(int argc, char** argv) {
   bool done = false;
   Options opt = parse_options(argc, argv, done);
   if (done) return exit_code::kOk;
+  if (!opt.to_sqlite.empty()) return to_sqlite({opt.to_sqlite, opt.max_record, isatty(2) == 1});
   if (opt.provision) return provision({opt.dsn, opt.max_record, "sync_service", !opt.no_lz4});
   return load(opt);
 }

@@ -1,5 +1,7 @@
 #include "provision.hpp"
 
+#include <optional>
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -12,6 +14,7 @@
 #include "ndjson/reader.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
+#include "source_schema.hpp"
 
 namespace syncpipe::load {
 
@@ -30,7 +33,8 @@ void check_name(std::string_view what, std::string_view name) {
   if (name.find('\0') != std::string_view::npos) throw InputError(fmt::format("{}: NUL byte in name", what));
 }
 
-std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& head) {
+std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& head,
+                                    std::optional<ndjson::SqliteSchema>& captured) {
   ndjson::Reader in(0, "stdin", max_record);
   head = ndjson::read_head(in, nullptr);
   // Column types are chosen from the rows seen: a stream that left rows out cannot provision.
@@ -40,7 +44,9 @@ std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& 
   Row v;
   while (in.next()) {
     auto type = ndjson::record_type(in);
-    if (type == ndjson::RecordType::Table) {
+    if (type == ndjson::RecordType::SqliteSchema) {
+      captured = ndjson::parse_sqlite_schema(in);
+    } else if (type == ndjson::RecordType::Table) {
       auto s = ndjson::parse_table(in);
       check_name("table", s.name);
       for (auto& c : s.columns) check_name(fmt::format("column of table \"{}\"", s.name), c.name);
@@ -126,7 +132,11 @@ void check_tenant(pg::Connection& c, const ndjson::Header& h) {
 
 int provision(const ProvisionOptions& opt) {
   ndjson::StreamHead head;
-  auto tables = read_stream(opt.max_record, head);
+  std::optional<ndjson::SqliteSchema> captured;
+  auto tables = read_stream(opt.max_record, head, captured);
+  // Restore rebuilds the file from this capture: no stream without it.
+  if (!captured)
+    throw InputError("the stream has no sqlite_schema record (it must come from this version's sync-snapshot)");
   check_name("schema", head.header.schema);
   auto conn = pg::Connection::open(opt.dsn, "sync-load");
   pg::Transaction tx(conn);
@@ -140,6 +150,7 @@ int provision(const ProvisionOptions& opt) {
   for (const auto& t : tables) create_or_extend(conn, head.header.schema, t, lz4);
   conn.exec_sql("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
   conn.exec_sql("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
+  store_source_schema(conn, head.header.host, head.header.client, *captured);
   tx.commit();
   log::info("provisioned tenant {} in schema {} ({} tables{})", head.header.client, head.header.schema,
             tables.size(), lz4 ? ", lz4 TOAST compression" : "");

@@ -9,6 +9,7 @@
 #include "ndjson/protocol_rows.hpp"
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
+#include "sqlite/schema.hpp"
 #include "sqlite/statement.hpp"
 #include "skip.hpp"
 #include "table_plan.hpp"
@@ -69,6 +70,16 @@ ValueRef column_ref(const sqlite::Statement& st, std::size_t i) {
 }
 
 }  // namespace
+
+void emit_sqlite_schema(sqlite::Database& db, ndjson::RecordWriter& out) {
+  ndjson::SqliteSchema s;
+  s.user_version = sqlite::user_version(db);
+  for (auto& e : sqlite::master_entries(db))
+    s.objects.push_back({std::move(e.type), std::move(e.name), std::move(e.tbl_name), std::move(e.sql)});
+  ndjson::JsonBuf rec;
+  ndjson::write_sqlite_schema(rec, s);
+  out.record(rec);
+}
 
 void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWriter& out, EmitStats& stats,
                 std::size_t max_record, SkipHint* hint) {

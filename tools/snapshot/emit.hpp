@@ -21,6 +21,10 @@ struct EmitStats {
   std::uint64_t tables = 0, rows = 0;
 };
 
+// The sqlite_schema record: every sqlite_master object and user_version.
+// REQUIRES: the read transaction is open (the schema of the same snapshot).
+void emit_sqlite_schema(sqlite::Database& db, ndjson::RecordWriter& out);
+
 // REQUIRES: a read transaction is open on db, so every table is read from the
 // same snapshot. A row whose record would exceed max_record bytes throws
 // InputError (no later stage could read it). With a hint (--skip-unchanged),

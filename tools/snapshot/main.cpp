@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "emit.hpp"
+#include "from_postgres.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/lease_in.hpp"
 #include "ndjson/protocol.hpp"
@@ -28,8 +29,8 @@ namespace syncpipe::snapshot {
 namespace {
 
 struct Options {
-  std::string file, client, schema, host, state_dir;
-  bool no_lease = false, skip_unchanged = false;
+  std::string file, client, schema, host, state_dir, dsn;
+  bool no_lease = false, skip_unchanged = false, from_postgres = false;
   int busy_timeout_ms = 10000;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
@@ -61,13 +62,14 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("host", "host id the tenant belongs to (default: the lease cluster, $SYNCPIPE_HOST, or hostname)",
        cxxopts::value<std::string>(), "HOST")
       ("no-lease", "ad-hoc run: do not read a lease record from stdin")
+      ("from-postgres", "read the tenant back out of PostgreSQL instead of a file (restore; as sync_service)")
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>(), "TABLE")
       ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
       ("file", "the SQLite file", cxxopts::value<std::string>(), "FILE");
   cli::add_state_dir(o);
   cli::add_max_record_bytes(o);
-  cli::add_common(o, false);
+  cli::add_common(o);
   o.parse_positional({"file"});
   o.positional_help("FILE");
   auto res = cli::parse(o, argc, argv);
@@ -75,8 +77,17 @@ Options parse_options(int argc, char** argv, bool& done) {
   Options opt;
   if (done) return opt;
   if (!res.count("client")) throw UsageError("--client is required");
-  if (!res.count("file")) throw UsageError("the SQLite FILE is required");
-  opt.file = res["file"].as<std::string>();
+  opt.from_postgres = res.count("from-postgres") > 0;
+  opt.dsn = cli::dsn(res);
+  if (opt.from_postgres) {
+    if (res.count("file")) throw UsageError("--from-postgres reads no FILE");
+    if (res.count("skip-unchanged") || res.count("exclude-table") || res.count("schema"))
+      throw UsageError("--from-postgres takes none of --skip-unchanged, --exclude-table, --schema");
+  } else if (!res.count("file")) {
+    throw UsageError("the SQLite FILE is required");
+  } else {
+    opt.file = res["file"].as<std::string>();
+  }
   opt.client = res["client"].as<std::string>();
   opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
@@ -106,6 +117,9 @@ int run(int argc, char** argv) {
   bool done = false;
   Options opt = parse_options(argc, argv, done);
   if (done) return exit_code::kOk;
+  if (opt.from_postgres)
+    return run_from_postgres({opt.dsn, opt.client, opt.host.empty() ? cli::default_host() : opt.host, random_id(),
+                              utc_now(), opt.max_record});
 
   ndjson::Header header;
   std::optional<ndjson::Lease> lease;
@@ -143,6 +157,7 @@ int run(int argc, char** argv) {
   if (lease) out.line(lease_line);
   ndjson::write_header(rec, header);
   out.record(rec);
+  emit_sqlite_schema(db, out);
   // Sent at once, and after each table: the later stages do their setup
   // (connections, the base state) while the tables are read. A skipping
   // run writes a few KB in all, which would otherwise wait for the end.

@@ -13,9 +13,7 @@ class Database;
 
 namespace syncpipe::snapshot {
 
-// The synthetic key column of tables with neither a primary key nor a usable
-// unique index.
-inline constexpr const char* kRowidColumn = "_sqlite_rowid";
+using ndjson::kRowidColumn;
 
 struct TablePlan {
   ndjson::TableSchema schema;
