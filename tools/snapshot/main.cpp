@@ -18,6 +18,7 @@
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 #include "skip.hpp"
+#include "source.hpp"
 #include "table_plan.hpp"
 
 namespace syncpipe::snapshot {
@@ -25,9 +26,9 @@ namespace syncpipe::snapshot {
 namespace {
 
 struct Options {
-  std::string file, client, schema, host, state_dir;
+  std::string client, schema, host, state_dir;
   bool no_lease = false, skip_unchanged = false;
-  int busy_timeout_ms = 10000;
+  SourceOptions source;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
 };
@@ -72,6 +73,17 @@ LeaseIn read_lease(std::size_t max_record) {
   return l;
 }
 
+void parse_source(const cxxopts::ParseResult& res, SourceOptions& s) {
+  s.file = res["file"].as<std::string>();
+  s.busy_timeout_ms = res["busy-timeout"].as<int>();
+  s.copy = parse_copy_mode(res["copy"].as<std::string>());
+  const char* tmp = std::getenv("TMPDIR");
+  s.copy_dir = res.count("copy-dir") ? res["copy-dir"].as<std::string>() : (tmp && *tmp ? tmp : "/var/tmp");
+  if (s.copy_dir.empty()) throw UsageError("--copy-dir must not be empty");
+  s.step_pages = res["copy-step-pages"].as<int>();
+  if (s.step_pages < 1) throw UsageError("--copy-step-pages must be at least 1");
+}
+
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
   o.add_options()
@@ -85,6 +97,11 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
        cxxopts::value<std::string>())
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"))
+      ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
+       cxxopts::value<std::string>()->default_value("auto"))
+      ("copy-dir", "directory of the scratch copy (default: $TMPDIR, else /var/tmp)", cxxopts::value<std::string>())
+      ("copy-step-pages", "pages copied per step under the file's lock",
+       cxxopts::value<int>()->default_value("1024"))
       ("max-record-bytes", "largest record accepted or written",
        cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)))
       ("file", "the SQLite file", cxxopts::value<std::string>());
@@ -97,12 +114,11 @@ Options parse_options(int argc, char** argv, bool& done) {
   if (done) return opt;
   if (!res.count("client")) throw UsageError("--client is required");
   if (!res.count("file")) throw UsageError("the SQLite FILE is required");
-  opt.file = res["file"].as<std::string>();
+  parse_source(res, opt.source);
   opt.client = res["client"].as<std::string>();
   opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
   opt.no_lease = res.count("no-lease") > 0;
-  opt.busy_timeout_ms = res["busy-timeout"].as<int>();
   opt.max_record = res["max-record-bytes"].as<std::size_t>();
   if (opt.max_record < 1024 || opt.max_record > (std::size_t{1} << 34))
     throw UsageError("--max-record-bytes must be between 1024 and 17179869184");
@@ -144,18 +160,19 @@ int run(int argc, char** argv) {
   header.client = opt.client;
   header.schema = opt.schema;
   header.host = lease ? lease->cluster : (opt.host.empty() ? cli::default_host() : opt.host);
-  header.source = opt.file;
+  header.source = opt.source.file;
   header.stream_id = random_id();
   header.created_at = utc_now();
   header.adhoc = !lease;
 
-  auto db = sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms);
+  Source source(opt.source);
+  auto& db = source.db();
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
   auto tables = sqlite::list_tables(db);
   // An empty file opens as an empty database; syncing it would look like
   // every table was dropped.
-  if (tables.empty()) throw InputError(opt.file + ": the database has no tables");
+  if (tables.empty()) throw InputError(opt.source.file + ": the database has no tables");
 
   auto hint = load_hint(opt);
   header.skip_unchanged = hint.has_value();
