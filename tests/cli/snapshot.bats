@@ -516,3 +516,35 @@ big_rollback_db() {
     grep -q 'copied [0-9]* pages' "$err"
     echo "$restarted copies restarted after a write" >&2  # how often depends on timing: reported only
 }
+
+@test "rowid names shadowed by columns: another name of the rowid, else the row content with duplicates counted" {
+    db=$(mkdb shadow.db "$FIX/webui-schema.sql")
+    sqlite3 "$db" "CREATE TABLE half(\"_ROWID_\" TEXT, v INTEGER);
+        INSERT INTO half VALUES ('a', 1), ('a', 1);
+        CREATE TABLE shadowed(RowId TEXT, oid INTEGER, _rowid_ BLOB, v REAL);
+        INSERT INTO shadowed VALUES ('x', 1, 1, 0.5), ('x', 1, 1, 0.5), (NULL, NULL, NULL, NULL),
+                                    ('x', 1, '1', 0.5), ('y', 2, NULL, 1e300), ('x', 1, 1, 0.5);"
+    snap "$db"
+    check_stream "$out"
+    # one name left: the real rowid under it, not the column
+    [ "$(table_rec half | jq -c '[.key, .key_source]')" = '[["_sqlite_rowid"],"rowid"]' ]
+    [ "$(jqs -c '[.[] | select(.t == "row" and .table == "half") | .v]')" = '[["a",1,1],["a",1,2]]' ]
+    # none left: the key is the row content plus a count of identical rows
+    [ "$(table_rec shadowed | jq -c '[.key, .key_source, .columns[-1].name, .columns[-1].decl]')" = \
+        '[["_sqlite_row"],"row_content","_sqlite_row","TEXT"]' ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed")] | length')" = 6 ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | unique | length')" = 6 ]
+    # the three identical rows are -1, -2, -3 of one content hash; '1' (TEXT, kept as such by the BLOB
+    # affinity of _rowid_) is another content than 1
+    [ "$(jqs -r '[.[] | select(.t == "row" and .table == "shadowed") | .v[4] | split("-")[1]] | sort | join(",")')" = \
+        "1,1,1,1,2,3" ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed") | .v[4] | split("-")[0]] | unique | length')" = 4 ]
+    # the same file gives the same keys again (stable across runs)
+    keys=$(jqs -c '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | sort')
+    snap "$db"
+    [ "$(jqs -c '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | sort')" = "$keys" ]
+    # a table that already has the synthetic column's name is refused
+    sqlite3 "$db" "CREATE TABLE clash(rowid, oid, _rowid_, _sqlite_row)"
+    run ! snap "$db"
+    grep -q 'table "clash" already has a column named _sqlite_row' "$err"
+}

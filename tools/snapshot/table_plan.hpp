@@ -3,7 +3,10 @@
 // "table"), and the SELECT that reads the rows.
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "core/hash.hpp"
 
 #include "ndjson/protocol.hpp"
 
@@ -16,15 +19,28 @@ namespace syncpipe::snapshot {
 // The synthetic key column of tables with neither a primary key nor a usable
 // unique index.
 inline constexpr const char* kRowidColumn = "_sqlite_rowid";
+// The synthetic key column of such a table whose own columns shadow all three
+// names of the rowid (rowid, _rowid_, oid), so SQLite gives no access to it.
+inline constexpr const char* kRowContentColumn = "_sqlite_row";
 
 struct TablePlan {
   ndjson::TableSchema schema;
   std::string select_sql;
+  // key_source "row_content": the last column is not read from SQLite (the
+  // SELECT yields NULL there) but computed by row_content_key() per row, and
+  // the SELECT orders identical rows next to each other.
+  bool row_content_key = false;
 };
 
 // Key choice: the PRIMARY KEY; else the smallest plain unique index over NOT
 // NULL columns (peewee-born files before v0.9.6 have `<table>_id`); else the
-// rowid, as an extra column.
+// rowid, as an extra column; else (every rowid name shadowed by a column) the
+// row's content, as an extra column (see row_content_key).
 TablePlan plan_table(sqlite::Database& db, const std::string& table);
+
+// The row-content key of a row: "<row hash of the other columns>-<n>", n
+// counting identical rows from 1 (rows arrive sorted, so identical rows are
+// neighbours). `last` and `n` carry the state from one row to the next.
+std::string row_content_key(const Hash128& content, Hash128& last, std::uint64_t& n);
 
 }  // namespace syncpipe::snapshot
