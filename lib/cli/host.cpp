@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "ndjson/json_out.hpp"
+#include "core/text_check.hpp"
 
 namespace syncpipe::cli {
 
@@ -12,7 +12,7 @@ std::string local_hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return {};
   std::string name(buf);
-  return ndjson::valid_utf8(name) ? name : std::string();
+  return valid_utf8(name) ? name : std::string();
 }
 
 std::string default_host() {

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "ndjson/writer.hpp"
+#include "pg/connection.hpp"
 
 #ifndef SYNCPIPE_VERSION
 #define SYNCPIPE_VERSION "unknown"
@@ -52,7 +53,7 @@ void add_common(cxxopts::Options& opts, bool with_dsn) {
       ("v,verbose", "log more detail");
   if (with_dsn)
     opts.add_options("Common")("dsn", "libpq connection string or URI (no password: use a passfile)",
-                               cxxopts::value<std::string>()->default_value(""));
+                               cxxopts::value<std::string>()->default_value(""), "CONNINFO");
 }
 
 cxxopts::ParseResult parse(cxxopts::Options& opts, int argc, char** argv) {
@@ -79,6 +80,13 @@ bool handled_info(const cxxopts::Options& opts, const cxxopts::ParseResult& res)
   return false;
 }
 
-std::string dsn(const cxxopts::ParseResult& res) { return res["dsn"].as<std::string>(); }
+std::string dsn(const cxxopts::ParseResult& res) {
+  auto d = res["dsn"].as<std::string>();
+  // A password in argv is visible to every user of the machine (ps, /proc).
+  if (pg::dsn_has_password(d))
+    throw UsageError("--dsn must not hold a password (any user can read a command line): put it in a passfile "
+                     "(~/.pgpass or PGPASSFILE, under systemd LoadCredential=) or a service file");
+  return d;
+}
 
 }  // namespace syncpipe::cli

@@ -21,6 +21,7 @@ cxxopts::ParseResult parse(cxxopts::Options& opts, int argc, char** argv);
 // Handles --help and --version; returns true when the tool should exit 0.
 bool handled_info(const cxxopts::Options& opts, const cxxopts::ParseResult& res);
 // The --dsn value ("" = libpq defaults: PG* variables, PGSERVICE, passfile).
+// Refuses one that holds a password (UsageError, exit 64).
 std::string dsn(const cxxopts::ParseResult& res);
 
 }  // namespace syncpipe::cli

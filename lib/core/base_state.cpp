@@ -1,6 +1,8 @@
 #include "core/base_state.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -163,6 +165,15 @@ void write_all(int fd, const std::string& data, const std::string& path) {
   }
 }
 
+// Creates the directories of path's parent that are missing (mode 0700:
+// the cache names a tenant's rows), like mkdir -p.
+void make_parent_dirs(const std::string& path) {
+  for (auto slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) io_error("cannot create directory", dir);
+  }
+}
+
 void fsync_dir(const std::string& path) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -221,6 +232,10 @@ void BaseState::save(const std::string& path) const {
   std::string data = serialize(*this);
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {  // the state directory is made on first use
+    make_parent_dirs(tmp);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
   if (fd < 0) io_error("cannot create", tmp);
   try {
     write_all(fd, data, tmp);
@@ -241,12 +256,19 @@ void BaseState::save(const std::string& path) const {
 }
 
 std::string default_state_dir() {
-  const char* s = std::getenv("STATE_DIRECTORY");
-  if (s && *s) {
-    std::string dir(s);
-    return dir.substr(0, dir.find(':'));
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  if (std::string s = env("STATE_DIRECTORY"); !s.empty()) return s.substr(0, s.find(':'));
+  if (std::string x = env("XDG_STATE_HOME"); !x.empty() && x[0] == '/') return x + "/syncpipe";
+  std::string home = env("HOME");
+  if (home.empty() || home[0] != '/') {
+    const passwd* pw = ::getpwuid(::getuid());
+    home = pw && pw->pw_dir ? pw->pw_dir : "";
   }
-  return "/var/lib/syncpipe";
+  if (home.empty() || home[0] != '/') return "/var/lib/syncpipe";
+  return home + "/.local/state/syncpipe";
 }
 
 std::string cache_path(const std::string& dir, const std::string& client) {

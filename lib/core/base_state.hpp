@@ -59,11 +59,14 @@ class BaseState {
 
   // nullopt if the file is missing, unreadable or corrupt (never throws for that).
   static std::optional<BaseState> load(const std::string& path);
-  // Writes path atomically (path.tmp.<pid>, fsync, rename). Throws RuntimeError.
+  // Writes path atomically (path.tmp.<pid>, fsync, rename), creating its
+// missing directories (mode 0700). Throws RuntimeError.
   void save(const std::string& path) const;
 };
 
-// $STATE_DIRECTORY (its first entry; systemd's StateDirectory=), else /var/lib/syncpipe.
+// $STATE_DIRECTORY (its first entry; systemd's StateDirectory=), else
+// $XDG_STATE_HOME/syncpipe, else ~/.local/state/syncpipe (so a pipeline typed
+// in a shell has its cache too); /var/lib/syncpipe only without any home.
 std::string default_state_dir();
 // DIR/<client>.base, with every byte of client outside [A-Za-z0-9_-] written
 // as %XX (so "../x" becomes "%2E%2E%2Fx"): a tenant id can never leave DIR.

@@ -11,7 +11,7 @@
 
 #include "core/encoding.hpp"
 #include "core/error.hpp"
-#include "pg/copy_format.hpp"
+#include "core/text_check.hpp"
 
 namespace syncpipe {
 
@@ -38,17 +38,17 @@ PgType from_values(const ClassStats& s) {
   return PgType::Text;  // nothing seen: text holds anything losslessly
 }
 
-std::string shortest(double d) {
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, r.ptr);
-}
-
 std::optional<std::string> refuse(const Value& v, PgType t) {
   return fmt::format("{} value in a {} column", kind_name(v.kind), pg_type_name(t));
 }
 
 }  // namespace
+
+std::string shortest_text(double d) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
 
 const char* pg_type_name(PgType t) {
   switch (t) {
@@ -109,18 +109,18 @@ bool could_choose_pg_type(std::string_view decl, std::string_view name, PgType t
 namespace {
 
 // The text a number becomes in a text or json column.
-std::string number_text(const Value& v) { return v.kind == Kind::Integer ? std::to_string(v.i) : shortest(v.r); }
+std::string number_text(const Value& v) { return v.kind == Kind::Integer ? std::to_string(v.i) : shortest_text(v.r); }
 
-std::optional<std::string> check_text(std::string_view s, PgType t, const TextChecks& checks) {
+std::optional<std::string> check_text(std::string_view s, PgType t) {
   if (s.find('\0') != std::string_view::npos) return std::string("NUL byte in text");
-  if (!checks.utf8_ok(s)) return std::string("text is not valid UTF-8");
-  if (t == PgType::Json && !checks.json_ok(s)) return std::string("not valid JSON");
+  if (!valid_utf8(s)) return std::string("text is not valid UTF-8");
+  if (t == PgType::Json && !is_valid_json(s)) return std::string("not valid JSON");
   return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<std::string> check_target(const Value& v, PgType t, const TextChecks& checks) {
+std::optional<std::string> check_target(const Value& v, PgType t) {
   if (v.is_null()) return std::nullopt;
   switch (t) {
     case PgType::Bigint:
@@ -139,8 +139,8 @@ std::optional<std::string> check_target(const Value& v, PgType t, const TextChec
       break;
   }
   if (v.kind == Kind::Blob) return refuse(v, t);
-  if (v.kind == Kind::Text) return check_text(v.s, t, checks);
-  return check_text(number_text(v), t, checks);
+  if (v.kind == Kind::Text) return check_text(v.s, t);
+  return check_text(number_text(v), t);
 }
 
 bool same_image(const Value& v, PgType t) {
@@ -161,8 +161,8 @@ void convert_target(Value& v, PgType t) {
   else v = Value::text(number_text(v));               // a number in a text or json column
 }
 
-std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks) {
-  if (auto why = check_target(v, t, checks)) return why;
+std::optional<std::string> to_target(const Value& v, PgType t, Value& out) {
+  if (auto why = check_target(v, t)) return why;
   out = v;
   convert_target(out, t);
   return std::nullopt;
@@ -189,22 +189,6 @@ Value from_pg_text(std::string_view s, PgType t) {
     case PgType::Json: break;
   }
   return Value::text(std::string(s));
-}
-
-void append_copy_text(std::string& out, const Value& v, PgType t) {
-  switch (v.kind) {
-    case Kind::Null: out.append("\\N"); return;
-    case Kind::Integer:
-      if (t == PgType::Boolean) out.push_back(v.i ? 't' : 'f');
-      else out.append(std::to_string(v.i));
-      return;
-    case Kind::Real:
-      if (std::isinf(v.r)) out.append(v.r > 0 ? "Infinity" : "-Infinity");
-      else out.append(shortest(v.r));
-      return;
-    case Kind::Text: pg::copy_text::append_field(out, v.s); return;
-    case Kind::Blob: pg::copy_text::append_bytea_hex(out, v.s); return;
-  }
 }
 
 }  // namespace syncpipe

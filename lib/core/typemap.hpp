@@ -37,16 +37,11 @@ bool could_choose_pg_type(std::string_view decl, std::string_view name, PgType t
 // Converts v into the target image for a column of type t. Returns the
 // reason when PostgreSQL cannot hold the value as that type (the row is then
 // quarantined): a NUL byte or invalid UTF-8 in text, TEXT in a bigint, ...
-// `checks` validate UTF-8 and JSON text (lib/ndjson supplies them).
-struct TextChecks {
-  bool (*utf8_ok)(std::string_view);
-  bool (*json_ok)(std::string_view);
-};
-std::optional<std::string> to_target(const Value& v, PgType t, Value& out, const TextChecks& checks);
+std::optional<std::string> to_target(const Value& v, PgType t, Value& out);
 // The same in two steps that copy nothing: the reason v cannot be stored
 // (nullopt if it can), whether its target image is v itself, and the
 // conversion in place. REQUIRES for convert_target: check_target passed.
-std::optional<std::string> check_target(const Value& v, PgType t, const TextChecks& checks);
+std::optional<std::string> check_target(const Value& v, PgType t);
 bool same_image(const Value& v, PgType t);
 void convert_target(Value& v, PgType t);
 
@@ -54,7 +49,8 @@ void convert_target(Value& v, PgType t);
 // REQUIRES: extra_float_digits >= 1 (PostgreSQL 12+ default), bytea_output hex.
 Value from_pg_text(std::string_view text, PgType t);
 
-// Appends v (a target image for type t) to `out` in COPY text format.
-void append_copy_text(std::string& out, const Value& v, PgType t);
+// The shortest text that reads back as exactly d (std::to_chars), as a REAL
+// is written into a text column and into COPY data.
+std::string shortest_text(double d);
 
 }  // namespace syncpipe

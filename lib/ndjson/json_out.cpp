@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <cmath>
-#include <simdjson.h>
 
 #include "core/encoding.hpp"
+#include "core/text_check.hpp"
 
 namespace syncpipe::ndjson {
 
@@ -45,8 +45,6 @@ std::string values_json(const Row& row) {
   j.values(row);
   return std::move(j.str());
 }
-
-bool valid_utf8(std::string_view bytes) { return simdjson::validate_utf8(bytes.data(), bytes.size()); }
 
 JsonBuf& JsonBuf::comma() {
   if (!first_) s_.push_back(',');

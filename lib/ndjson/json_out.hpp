@@ -43,7 +43,6 @@ class JsonBuf {
   bool first_ = true;
 };
 
-bool valid_utf8(std::string_view bytes);
 // A row (or key) as the JSON array text of protocol values, e.g. row_state.key_json.
 std::string values_json(const Row& row);
 

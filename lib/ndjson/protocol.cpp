@@ -173,7 +173,7 @@ void write_table(JsonBuf& j, const TableSchema& t) {
 
 Change parse_change(Reader& r) {
   Change c;
-  c.op = r.str(r.type() == "conflict" ? "kind" : "op");
+  c.op = r.str("op");
   c.table = r.str("table");
   c.kh = r.hash("kh");
   c.h = r.opt_hash("h");
@@ -214,72 +214,58 @@ void write_change(RecordWriter& out, JsonBuf& j, const Change& c) {
   out.line({j.str(), c.v_json, "}"});
 }
 
-void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows) {
-  j.open().key("t").string("table_end").key("table").string(table);
-  j.key("rows").integer(static_cast<std::int64_t>(rows)).close();
-}
-
 void write_base(JsonBuf& j, const BaseRecord& b) {
   j.open().key("t").string("base").key("client").string(b.client);
   j.key("generation").integer(b.generation).key("cache").string(b.cache).close();
 }
 
+BaseRecord parse_base(Reader& r) {
+  BaseRecord b;
+  b.client = r.opt_str("client").value_or("");
+  b.generation = r.int64("generation");
+  b.cache = r.opt_str("cache").value_or("");
+  return b;
+}
+
+void write_trailer(std::string& out, const Trailer& t) {
+  out.append(fmt::format(R"({{"t":"trailer","records":{},"checksum":"{}"}})", t.records, t.checksum));
+}
+
+Trailer parse_trailer(Reader& r) {
+  std::int64_t n = r.int64("records");
+  if (n < 0) r.fail(fmt::format("trailer says {} records", n));
+  return {static_cast<std::uint64_t>(n), std::string(r.str("checksum"))};
+}
+
+bool is_trailer(std::string_view type) { return type == "trailer"; }
+
 namespace {
 
-void opt_hash(JsonBuf& j, std::string_view key, const std::optional<Hash128>& h) {
-  j.key(key);
-  if (h) j.string(h->hex()); else j.null();
-}
-
-void opt_values(JsonBuf& j, std::string_view key, const std::optional<Row>& row) {
-  j.key(key);
-  if (row) j.values(*row); else j.null();
-}
+struct TypeName {
+  RecordType type;
+  std::string_view name;
+};
+// In the order of how often they come: rows first.
+constexpr TypeName kTypes[] = {
+    {RecordType::Row, "row"},           {RecordType::Change, "change"},       {RecordType::Table, "table"},
+    {RecordType::TableEnd, "table_end"}, {RecordType::Unchanged, "unchanged"}, {RecordType::AbsentKeys, "absent_keys"},
+    {RecordType::Conflict, "conflict"}, {RecordType::Decision, "decision"},   {RecordType::Base, "base"},
+    {RecordType::Lease, "lease"},       {RecordType::Header, "header"},
+};
 
 }  // namespace
 
-namespace {
-
-// Every field of a conflict record before "v".
-void conflict_head(JsonBuf& j, const Conflict& c) {
-  j.open().key("t").string("conflict").key("kind").string(c.kind).key("table").string(c.table);
-  j.key("kh").string(c.kh.hex());
-  opt_hash(j, "h", c.h);
-  j.key("k").values(c.k);
+RecordType record_type(Reader& r) {
+  auto t = r.type();
+  for (const auto& e : kTypes)
+    if (e.name == t) return e.type;
+  return RecordType::Other;
 }
 
-// Every field after "v", and the closing brace.
-void conflict_tail(JsonBuf& j, const Conflict& c) {
-  opt_values(j, "target", c.target);
-  opt_hash(j, "base_h", c.base_h);
-  opt_hash(j, "target_h", c.target_h);
-  if (c.drift) j.key("drift").boolean(true);
-  if (!c.settled.empty()) j.raw(",").raw(c.settled);
-  j.close();
-}
-
-}  // namespace
-
-void write_conflict(JsonBuf& j, const Conflict& c) {
-  conflict_head(j, c);
-  if (!c.v_json.empty()) j.key("v").raw(c.v_json);
-  else opt_values(j, "v", c.v);
-  conflict_tail(j, c);
-}
-
-void write_conflict(RecordWriter& out, JsonBuf& j, const Conflict& c) {
-  j.clear();
-  if (c.v_json.empty()) {
-    write_conflict(j, c);
-    out.record(j);
-    return;
-  }
-  conflict_head(j, c);
-  j.key("v");
-  JsonBuf tail;
-  tail.raw(",");  // a fresh JsonBuf writes no comma before its first key
-  conflict_tail(tail, c);
-  out.line({j.str(), c.v_json, tail.str()});
+const char* record_type_name(RecordType t) {
+  for (const auto& e : kTypes)
+    if (e.type == t) return e.name.data();
+  return "";
 }
 
 Row parse_values_json(std::string_view json, std::string_view what) {
@@ -303,12 +289,12 @@ Row parse_values_json(std::string_view json, std::string_view what) {
 StreamHead read_head(Reader& r, RecordWriter* out) {
   StreamHead head;
   if (!r.next()) r.fail("empty stream");
-  if (r.type() == "lease") {
+  if (record_type(r) == RecordType::Lease) {
     head.lease = parse_lease(r);
     if (out) out->line(r.line());
     if (!r.next()) r.fail("stream ends after the lease record");
   }
-  if (r.type() != "header") r.fail(fmt::format("expected a header record, found \"{}\"", r.type()));
+  if (record_type(r) != RecordType::Header) r.fail(fmt::format("expected a header record, found \"{}\"", r.type()));
   head.header = parse_header(r);
   if (out) out->line(r.line());
   if (!head.lease && !head.header.adhoc)

@@ -1,5 +1,8 @@
 // The records of sync-protocol(7) as C++ structs, with their parse and write
-// functions. This is the one place that knows field names.
+// functions. This module (protocol*.hpp) is the one place that knows record
+// types and field names: protocol_rows.hpp has the per-row records and those
+// that close a table, protocol_conflict.hpp conflicts and decisions; here the
+// stream's head, table schemas, changes, the base record and the trailer.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,14 @@ class JsonBuf;
 class RecordWriter;
 
 inline constexpr int kProtocolVersion = 1;
+
+// The record types ("t") a stage acts on; anything else is Other, which
+// stages forward unchanged. The trailer never reaches a stage (Reader).
+enum class RecordType {
+  Row, Table, TableEnd, Unchanged, AbsentKeys, Change, Conflict, Decision, Base, Lease, Header, Other
+};
+RecordType record_type(Reader& r);
+const char* record_type_name(RecordType t);  // "" for Other
 
 struct Lease {
   std::string cluster, holder, expires_at;
@@ -72,7 +83,6 @@ void write_change(JsonBuf& j, const Change& c);
 // Writes a change record to out; a v_json is written from where it lies,
 // not copied into j (scratch).
 void write_change(RecordWriter& out, JsonBuf& j, const Change& c);
-void write_table_end(JsonBuf& j, const std::string& table, std::uint64_t rows);
 
 // sync-diff's "base" record: the base generation its changes were computed
 // against, and whether its local cache was used ("hit") or reread ("refreshed").
@@ -81,23 +91,17 @@ struct BaseRecord {
   std::int64_t generation = 0;
 };
 void write_base(JsonBuf& j, const BaseRecord& b);
+BaseRecord parse_base(Reader& r);
 
-// A "conflict" record (sync-diff): both sides changed. Absent optionals are
-// written as null; target_h is the row hash of the target image.
-struct Conflict {
-  std::string kind, table;  // insert_insert | update_update | update_delete | delete_update
-  Hash128 kh;
-  std::optional<Hash128> h, base_h, target_h;
-  Row k;
-  std::optional<Row> v, target;
-  std::string_view v_json;  // when not empty: v as JSON text read from the source (not v)
-  bool drift = false;       // --verify: the target drifted, the source did not change
-  std::string settled;      // JSON object members of an operator's settlement, or ""
+// The trailer that ends every stream: the number of records before it and
+// the StreamChecksum of their lines. RecordWriter writes it, Reader checks it.
+struct Trailer {
+  std::uint64_t records = 0;
+  std::string checksum;
 };
-void write_conflict(JsonBuf& j, const Conflict& c);
-// Writes a conflict record to out; a v_json is written from where it lies,
-// not copied into j (scratch).
-void write_conflict(RecordWriter& out, JsonBuf& j, const Conflict& c);
+void write_trailer(std::string& out, const Trailer& t);
+Trailer parse_trailer(Reader& r);
+bool is_trailer(std::string_view type);
 
 // Decodes a standalone JSON array of protocol values, e.g. a key_json of
 // sync_metadata.row_state. Throws InputError naming `what`.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "ndjson/protocol.hpp"
 #include "ndjson/reader_impl.hpp"
 
 namespace syncpipe::ndjson {
@@ -28,11 +29,9 @@ void Reader::fail(std::string_view why) const {
 namespace {
 
 void verify_trailer(Reader& r, Reader::Impl& im) {
-  std::int64_t n = r.int64("records");
-  std::string_view sum = r.str("checksum");
-  if (n < 0 || static_cast<std::uint64_t>(n) != im.count)
-    r.fail(fmt::format("trailer says {} records, the stream had {}", n, im.count));
-  if (sum != im.sum.hex()) r.fail("trailer checksum does not match the stream (corrupted in transit)");
+  auto t = parse_trailer(r);
+  if (t.records != im.count) r.fail(fmt::format("trailer says {} records, the stream had {}", t.records, im.count));
+  if (t.checksum != im.sum.hex()) r.fail("trailer checksum does not match the stream (corrupted in transit)");
   std::string_view extra;
   if (im.lines.next(extra)) r.fail("data after the trailer");
 }
@@ -52,7 +51,7 @@ bool Reader::next() {
   if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));
   if (auto e = im.doc.find_field_unordered("t").get_string().get(im.type))
     fail(fmt::format("record without a string field \"t\": {}", sj::error_message(e)));
-  if (im.type == "trailer") {
+  if (is_trailer(im.type)) {
     verify_trailer(*this, im);
     im.done = true;
     return false;

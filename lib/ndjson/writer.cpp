@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ndjson/json_out.hpp"
+#include "ndjson/protocol.hpp"
 
 namespace syncpipe::ndjson {
 
@@ -50,7 +51,7 @@ void RecordWriter::record(const JsonBuf& json) { line(json.str()); }
 
 void RecordWriter::finish() {
   if (finished_) return;
-  buf_.append(fmt::format(R"({{"t":"trailer","records":{},"checksum":"{}"}})", records_, sum_.hex()));
+  write_trailer(buf_, {records_, sum_.hex()});
   buf_.push_back('\n');
   finished_ = true;
   flush();

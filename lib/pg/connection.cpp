@@ -29,6 +29,17 @@ std::string password_in(const std::string& dsn) {
   return {};
 }
 
+// The server (or libpq) refused the login for a reason a retry cannot fix.
+// libpq keeps no SQLSTATE for a failed connection, so the server's FATAL
+// message is matched (28P01, 28000, 3D000 as PostgreSQL words them in English).
+bool login_refused(PGconn* conn, const std::string& why) {
+  if (PQconnectionNeedsPassword(conn)) return true;
+  for (const char* sign : {"password authentication failed", "authentication failed for user",
+                           "no password supplied", "no pg_hba.conf entry", "does not exist"})
+    if (why.find(sign) != std::string::npos) return true;
+  return false;
+}
+
 void redact(std::string& text, const std::string& secret) {
   if (secret.size() < 3) return;  // too short to find without mangling the text
   for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
@@ -45,6 +56,8 @@ void on_notice(void*, const PGresult* res) {
 }
 
 }  // namespace
+
+bool dsn_has_password(const std::string& dsn) { return !password_in(dsn).empty(); }
 
 void Connection::Deleter::operator()(pg_conn* conn) const { PQfinish(conn); }
 
@@ -65,6 +78,8 @@ Connection Connection::open(const std::string& dsn, const std::string& app_name)
     std::string why = one_line(PQerrorMessage(conn.native()));
     redact(why, dsn_password);
     if (const char* pass = PQpass(conn.native())) redact(why, pass);
+    if (login_refused(conn.native(), why))
+      throw RuntimeError("PostgreSQL refused the login (check the role, the database and the passfile): " + why);
     throw TempFailError("cannot connect to PostgreSQL: " + why);
   }
   PQsetNoticeReceiver(conn.native(), on_notice, nullptr);

@@ -22,11 +22,18 @@ namespace syncpipe::pg {
 
 enum class Format { kText, kBinary };
 
+// True when the conninfo string or URI `dsn` holds a password (a password=
+// key, or user:password@ in a URI). Throws UsageError when libpq cannot parse it.
+bool dsn_has_password(const std::string& dsn);
+
 class Connection {
  public:
   // `dsn` is a conninfo string or URI; empty means "libpq defaults".
   // `app_name` becomes application_name (e.g. "sync-load").
-  // Throws TempFailError (one line, never the password or the conninfo).
+  // Throws (one line, never the password or the conninfo) RuntimeError
+  // (exit 1) when the server refused the login: authentication failed, no
+  // password found, role or database missing, no pg_hba.conf entry; that is
+  // configuration, not worth a retry. Any other failure: TempFailError.
   static Connection open(const std::string& dsn, const std::string& app_name = "syncpipe");
 
   // Runs fixed SQL. Arguments are for identifiers already passed through

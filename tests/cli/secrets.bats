@@ -54,12 +54,47 @@ password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
     [ "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM sync_metadata.sync_jobs WHERE status = 'success'")" -ge 1 ]
 }
 
-@test "a password written into --dsn is not repeated in the connection error" {
-    run bash -c "'$B/tools/snapshot/sync-snapshot' --client sec --no-lease '$W/s.db' 2>/dev/null | '$B/tools/diff/sync-diff' --dsn 'host=127.0.0.1 port=$PGPORT user=nobody password=Wr0ngSecretXyz dbname=$DB' 2>&1"
-    [ "$status" -eq 75 ]
-    [[ "$output" != *Wr0ngSecretXyz* ]]
-    run bash -c "'$B/tools/status/sync-status' --dsn 'host=127.0.0.1 port=$PGPORT user=nobody password=Wr0ngSecretXyz dbname=$DB' 2>&1"
-    [ "$status" -ne 0 ]
-    [[ "$output" != *Wr0ngSecretXyz* ]]
-    [[ "$output" == *"sync-status:"* ]]
+@test "a password written into --dsn is refused (exit 64, pointing at the passfile), never repeated" {
+    local dsn
+    for dsn in "host=127.0.0.1 port=$PGPORT user=sync_service password=Wr0ngSecretXyz dbname=$DB" \
+        "postgresql://sync_service:Wr0ngSecretXyz@127.0.0.1:$PGPORT/$DB" \
+        "postgresql://127.0.0.1:$PGPORT/$DB?user=sync_service&password=Wr0ngSecretXyz"; do
+        for tool in "diff/sync-diff" "load/sync-load" "resolve/sync-resolve --list" "status/sync-status" \
+            "lease/sync-lease show --cluster c"; do
+            run --separate-stderr $B/tools/$tool --dsn "$dsn" </dev/null
+            [ "$status" -eq 64 ] || { echo "$tool: exit $status for $dsn"; return 1; }
+            [ -z "$output" ]
+            [[ "$stderr" == *"--dsn must not hold a password"*"passfile"* ]]
+            [[ "$stderr" != *Wr0ngSecretXyz* ]]
+        done
+    done
+    # Without a password the same URI is taken.
+    run -0 "$B/tools/status/sync-status" --host h1 --dsn "postgresql://sync_service@127.0.0.1:$PGPORT/$DB"
+}
+
+# wrong_passfile — a passfile that gives sync_service a wrong password.
+wrong_passfile() {
+    printf '127.0.0.1:%s:*:sync_service:Wr0ngSecretXyz\n' "$PGPORT" >"$W/wrong.pgpass"
+    chmod 600 "$W/wrong.pgpass"
+}
+
+@test "a login PostgreSQL refuses is a configuration error: exit 1, not 75 (retry later), no secret shown" {
+    wrong_passfile
+    local snap="$W/refused.ndjson"
+    "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" >"$snap"
+    # wrong password, no password at all, a role that does not exist, a database that does not exist
+    for env_dsn in "PGPASSFILE=$W/wrong.pgpass|$SVC" "PGPASSFILE=/dev/null|$SVC" \
+        "PGPASSFILE=$SERVICE_PASSFILE|host=$PGHOST user=nobody_$RANDOM dbname=$DB" \
+        "PGPASSFILE=$SERVICE_PASSFILE|host=$PGHOST dbname=no_such_db_$RANDOM"; do
+        run --separate-stderr env "${env_dsn%%|*}" "$B/tools/diff/sync-diff" --dsn "${env_dsn#*|}" <"$snap"
+        [ "$status" -eq 1 ] || { echo "exit $status for $env_dsn: $stderr"; return 1; }
+        [[ "$stderr" == "sync-diff: error: PostgreSQL refused the login"* ]]
+        [[ "$stderr" != *Wr0ngSecretXyz* ]]
+        [ "$(wc -l <<<"$stderr")" -eq 1 ]
+        run --separate-stderr env "${env_dsn%%|*}" "$B/tools/status/sync-status" --host h1 --dsn "${env_dsn#*|}"
+        [ "$status" -eq 1 ]
+        [[ "$stderr" == "sync-status: error: PostgreSQL refused the login"* ]]
+    done
+    # A server that does not answer is still "retry later".
+    run -75 env PGCONNECT_TIMEOUT=2 "$B/tools/diff/sync-diff" --dsn "host=127.0.0.1 port=1 dbname=x" <"$snap"
 }

@@ -3,6 +3,9 @@
 #include "core/base_state.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <unistd.h>
 
 #include <cstdio>
@@ -202,13 +205,36 @@ TEST(CachePath, TenantIdCannotLeaveTheDirectory) {
   EXPECT_EQ(cache_path("/d", "a b"), "/d/a%20b.base");
 }
 
-TEST(CachePath, StateDirectoryFromSystemd) {
+TEST(CachePath, StateDirectoryFromSystemdElseXdgElseHome) {
+  setenv("XDG_STATE_HOME", "/xdg/state", 1);
+  setenv("HOME", "/home/u", 1);
   setenv("STATE_DIRECTORY", "/var/lib/syncpipe:/var/lib/other", 1);
   EXPECT_EQ(default_state_dir(), "/var/lib/syncpipe");
   setenv("STATE_DIRECTORY", "/srv/state", 1);
   EXPECT_EQ(default_state_dir(), "/srv/state");
   unsetenv("STATE_DIRECTORY");
-  EXPECT_EQ(default_state_dir(), "/var/lib/syncpipe");
+  EXPECT_EQ(default_state_dir(), "/xdg/state/syncpipe");
+  setenv("XDG_STATE_HOME", "relative", 1);  // the XDG spec: relative paths are ignored
+  EXPECT_EQ(default_state_dir(), "/home/u/.local/state/syncpipe");
+  unsetenv("XDG_STATE_HOME");
+  EXPECT_EQ(default_state_dir(), "/home/u/.local/state/syncpipe");
+}
+
+TEST(BaseStateFile, SaveCreatesTheMissingStateDirectory) {
+  char tmpl[] = "/tmp/syncpipe-state-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = std::string(tmpl) + "/a/b";
+  BaseState st;
+  st.client = "c";
+  st.generation = 3;
+  st.save(cache_path(dir, "c"));
+  struct stat sb {};
+  ASSERT_EQ(stat(dir.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0700u);
+  auto back = BaseState::load(cache_path(dir, "c"));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->generation, 3);
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 
 namespace syncpipe::diff {
 namespace {

@@ -17,10 +17,12 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
-#include "ndjson/json_check.hpp"
+#include "core/text_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/line_buffer.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 
@@ -954,18 +956,18 @@ TEST(Protocol, ConflictWithForwardedValues) {
   c.h = Hash128{2, 2};
   c.k = {Value::integer(1)};
   Row v{Value::integer(1), Value::text("new")};
-  c.v = v;
+  c.source = v;
   JsonBuf encoded;
   write_conflict(encoded, c);
   std::string v_json = values_json(v);
-  c.v.reset();
+  c.source.reset();
   c.v_json = v_json;
   JsonBuf forwarded;
   write_conflict(forwarded, c);
   EXPECT_EQ(forwarded.str(), encoded.str());
   c.target = Row{Value::integer(1), Value::text(std::string(5 << 20, 'z'))};  // large: written in pieces
   c.base_h = Hash128{3, 3};
-  c.settled = R"("settled":"source")";
+  c.settled = Settlement{"value", v, "alice", 7};
   c.drift = true;
   JsonBuf whole;
   write_conflict(whole, c);
@@ -981,12 +983,193 @@ TEST(Protocol, ConflictWithForwardedValues) {
   TempFd in(s);
   Reader r(in.fd(), "conflict");
   ASSERT_TRUE(r.next());
-  EXPECT_EQ(r.str("settled"), "source");
-  EXPECT_TRUE(r.boolean("drift", false));
-  Row target;
-  EXPECT_TRUE(r.values("target", target));
-  EXPECT_EQ(target, *c.target);
+  Conflict back = parse_conflict(r);
+  EXPECT_EQ(back.kind, c.kind);
+  EXPECT_EQ(back.kh, c.kh);
+  EXPECT_EQ(back.h, c.h);
+  EXPECT_EQ(back.source, v);
+  EXPECT_EQ(back.target, c.target);
+  EXPECT_EQ(back.base_h, c.base_h);
+  EXPECT_FALSE(back.target_h);
+  EXPECT_TRUE(back.drift);
+  ASSERT_TRUE(back.settled);
+  EXPECT_EQ(back.settled->take, "value");
+  EXPECT_EQ(back.settled->v, v);
+  EXPECT_EQ(back.settled->by, "alice");
+  EXPECT_EQ(back.settled->id, 7);
   EXPECT_FALSE(r.next());
+}
+
+// Each record a writer built, read back by its parser through a real stream.
+template <typename Write, typename Check>
+void round_trip(Write write, Check check) {
+  JsonBuf j;
+  write(j);
+  TempFd f(stream_of({j.str()}));
+  Reader r(f.fd(), "rt");
+  ASSERT_TRUE(r.next());
+  check(r);
+  EXPECT_FALSE(r.next());
+}
+
+TEST(Protocol, RowRecordsAreBuiltInPlaceAndParsed) {
+  RowWriter w("user \"x\"");
+  const Hash128 kh{1, 2}, h{3, 4};
+  for (int n = 0; n < 2; ++n) {  // the writer is reused row after row
+    JsonBuf& v = w.begin();
+    v.integer(n);
+    w.next_value();
+    v.text("a\nb");
+    const std::string line = w.finish(kh, h);
+    EXPECT_EQ(line, R"({"t":"row","table":"user \"x\"","kh":"00000000000000010000000000000002",)"
+                    R"("h":"00000000000000030000000000000004","v":[)" +
+                        std::to_string(n) + R"(,"a\nb"]})");
+    TempFd f(stream_of({line}));
+    Reader r(f.fd(), "row");
+    ASSERT_TRUE(r.next());
+    EXPECT_EQ(record_type(r), RecordType::Row);
+    auto head = parse_row(r);
+    EXPECT_EQ(head.table, "user \"x\"");
+    EXPECT_EQ(head.kh, kh);
+    EXPECT_EQ(head.h, h);
+    EXPECT_EQ(row_values_json(r), "[" + std::to_string(n) + R"(,"a\nb"])");
+    Row v2;
+    ASSERT_TRUE(row_values(r, v2));
+    EXPECT_EQ(v2, (Row{Value::integer(n), Value::text("a\nb")}));
+    Row key;
+    std::size_t width = 0;
+    ASSERT_TRUE(row_values_at(r, {1}, key, width));
+    EXPECT_EQ(width, 2u);
+    EXPECT_EQ(key, Row{Value::text("a\nb")});
+  }
+}
+
+TEST(Protocol, TableSummaryRecordsRoundTrip) {
+  AbsentKeys a{"chat", {Hash128{1, 1}, Hash128{2, 2}}};
+  round_trip([&](JsonBuf& j) { write_absent_keys(j, a); },
+             [&](Reader& r) {
+               EXPECT_EQ(record_type(r), RecordType::AbsentKeys);
+               auto back = parse_absent_keys(r);
+               EXPECT_EQ(back.table, "chat");
+               EXPECT_EQ(back.kh, a.kh);
+             });
+  Unchanged u{"chat", 7, 2, Hash128{9, 9}};
+  round_trip([&](JsonBuf& j) { write_unchanged(j, u); },
+             [&](Reader& r) {
+               EXPECT_EQ(record_type(r), RecordType::Unchanged);
+               auto back = parse_unchanged(r);
+               EXPECT_EQ(back.table, "chat");
+               EXPECT_EQ(back.rows, 7u);
+               EXPECT_EQ(back.absent, 2u);
+               EXPECT_EQ(back.digest, u.digest);
+             });
+  round_trip([&](JsonBuf& j) { write_table_end(j, {"chat", 12}); },
+             [&](Reader& r) {
+               EXPECT_EQ(record_type(r), RecordType::TableEnd);
+               auto back = parse_table_end(r);
+               EXPECT_EQ(back.table, "chat");
+               EXPECT_EQ(back.rows, 12u);
+             });
+  TempFd f(stream_of({R"({"t":"unchanged","table":"c","rows":-1,"digest":"00000000000000000000000000000000",)"
+                      R"("absent":0})"}));
+  Reader r(f.fd(), "neg");
+  ASSERT_TRUE(r.next());
+  EXPECT_THROW(parse_unchanged(r), InputError);
+}
+
+TEST(Protocol, DecisionRoundTripAndConflictLogEntry) {
+  Decision d;
+  d.table = "chat";
+  d.kind = "update_update";
+  d.strategy = "newest_wins";
+  d.resolution = "source";
+  d.resolved_by = "sync-resolve";
+  d.note = "newer";
+  d.kh = Hash128{1, 1};
+  d.h = Hash128{2, 2};
+  d.k = {Value::text("c1")};
+  round_trip([&](JsonBuf& j) { write_decision(j, d); },
+             [&](Reader& r) {
+               EXPECT_EQ(record_type(r), RecordType::Decision);
+               auto back = parse_decision(r);
+               EXPECT_EQ(back.table, d.table);
+               EXPECT_EQ(back.kind, d.kind);
+               EXPECT_EQ(back.strategy, d.strategy);
+               EXPECT_EQ(back.resolution, d.resolution);
+               EXPECT_EQ(back.note, d.note);
+               EXPECT_EQ(back.h, d.h);
+               EXPECT_FALSE(back.target_h);
+               EXPECT_EQ(back.k, d.k);
+               EXPECT_FALSE(back.snapshot);  // without include_snapshot: no rows
+             });
+  d.snapshot = true;
+  d.target = Row{Value::text("c1"), Value::integer(5)};
+  JsonBuf e;
+  write_conflict_log_entry(e, d);
+  EXPECT_EQ(e.str(), R"({"table_name":"chat","row_key":"[\"c1\"]","key_hash":"00000000000000010000000000000001",)"
+                     R"("conflict_type":"update_update","resolution_strategy":"newest_wins","resolution":"source",)"
+                     R"("resolved_by":"sync-resolve","note":"newer","source_data":null,)"
+                     R"("target_data":"[\"c1\",5]","source_hash":"00000000000000020000000000000002",)"
+                     R"("target_hash":""})");
+  // Every key of the entry is a column of the recordset sync-load expands it with.
+  for (std::string_view key : {"table_name", "row_key", "key_hash", "conflict_type", "resolution_strategy",
+                               "resolution", "resolved_by", "note", "source_data", "target_data", "source_hash",
+                               "target_hash"}) {
+    EXPECT_NE(kConflictLogColumns.find(key), std::string_view::npos) << key;
+    EXPECT_NE(kConflictLogRecordset.find(std::string(key) + " text"), std::string_view::npos) << key;
+  }
+}
+
+TEST(Protocol, AConflictNoResolverDecidedIsUnresolved) {
+  Conflict c;
+  c.kind = "delete_update";
+  c.table = "t";
+  c.kh = Hash128{1, 1};
+  c.k = {Value::integer(1)};
+  c.target = Row{Value::integer(1)};
+  c.target_h = Hash128{4, 4};
+  Decision d = undecided(std::move(c));
+  EXPECT_EQ(d.resolution, "unresolved");
+  EXPECT_EQ(d.strategy, "none");
+  EXPECT_EQ(d.resolved_by, "");
+  EXPECT_TRUE(d.snapshot);
+  EXPECT_FALSE(d.source);
+  EXPECT_EQ(d.target, Row{Value::integer(1)});
+  EXPECT_EQ(d.target_h, (Hash128{4, 4}));
+}
+
+TEST(Protocol, SettlementStoredInConflictLog) {
+  Settlement s{"value", {Value::integer(1), Value::blob("\x01")}, "alice", std::nullopt};
+  auto json = settlement_json(s);
+  EXPECT_EQ(json, R"({"settled":"value","settled_v":[1,{"blob":"AQ=="}],"settled_by":"alice"})");
+  auto back = parse_settlement_json(json, 42);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->take, "value");
+  EXPECT_EQ(back->v, s.v);
+  EXPECT_EQ(back->by, "alice");
+  EXPECT_EQ(back->id, 42);
+  EXPECT_FALSE(parse_settlement_json("not json", 1));  // written by hand: ignored, as before
+  EXPECT_FALSE(parse_settlement_json(R"({"other":1})", 1));
+  EXPECT_THROW(parse_settlement_json(R"({"settled":"value","settled_v":[{"blob":"!"}]})", 1), InputError);
+}
+
+TEST(Protocol, RecordTypesAndTrailer) {
+  for (auto t : {RecordType::Row, RecordType::Table, RecordType::TableEnd, RecordType::Unchanged,
+                 RecordType::AbsentKeys, RecordType::Change, RecordType::Conflict, RecordType::Decision,
+                 RecordType::Base, RecordType::Lease, RecordType::Header}) {
+    TempFd f(stream_of({std::string(R"({"t":")") + record_type_name(t) + "\"}"}));
+    Reader r(f.fd(), "types");
+    ASSERT_TRUE(r.next());
+    EXPECT_EQ(record_type(r), t) << record_type_name(t);
+  }
+  TempFd f(stream_of({R"({"t":"future_thing"})"}));
+  Reader r(f.fd(), "types");
+  ASSERT_TRUE(r.next());
+  EXPECT_EQ(record_type(r), RecordType::Other);
+  std::string t;
+  write_trailer(t, {3, "ab"});
+  EXPECT_EQ(t, R"({"t":"trailer","records":3,"checksum":"ab"})");
+  EXPECT_TRUE(is_trailer("trailer"));
 }
 
 // ---------------------------------------------------------------- JSON check (json columns)

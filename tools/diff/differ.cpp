@@ -5,7 +5,6 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "evolve.hpp"
-#include "ndjson/json_check.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "target.hpp"
@@ -25,8 +24,7 @@ std::string sql_quote(const std::string& s) {
 
 Differ::Differ(Target& target, Evolver& evolver, BaseState& base, ndjson::RecordWriter& out,
                const std::string& client, const std::string& schema, const DiffOptions& opt)
-    : target_(target), evolver_(evolver), base_(base), out_(out), client_(client), schema_(schema), opt_(opt),
-      checks_(ndjson::text_checks()) {
+    : target_(target), evolver_(evolver), base_(base), out_(out), client_(client), schema_(schema), opt_(opt) {
   if (opt_.batch_rows == 0) opt_.batch_rows = 1;
   base_rows_.assign(base_.tables.size(), 0);
   for (auto& [kh, e] : base_.entries) {
@@ -38,16 +36,20 @@ Differ::Differ(Target& target, Evolver& evolver, BaseState& base, ndjson::Record
 
 void Differ::run(ndjson::Reader& in) {
   while (in.next()) {
-    auto t = in.type();
+    const auto type = ndjson::record_type(in);
     if (stopped_table_) {  // nothing of a stopped table goes on: no change, no delete
-      if (t == "table_end" && in.str("table") == table_.name) stopped_table_ = in_table_ = false;
+      if (type == ndjson::RecordType::TableEnd && ndjson::parse_table_end(in).table == table_.name)
+        stopped_table_ = in_table_ = false;
       continue;
     }
-    if (t == "row") on_row(in);
-    else if (t == "table") on_table(in);
-    else if (t == "table_end") on_table_end(in);
-    else if (t == "unchanged" || t == "absent_keys") on_summary(in, t);
-    else out_.line(in.line());  // not ours: forwarded byte for byte
+    switch (type) {
+      case ndjson::RecordType::Row: on_row(in); break;
+      case ndjson::RecordType::Table: on_table(in); break;
+      case ndjson::RecordType::TableEnd: on_table_end(in); break;
+      case ndjson::RecordType::Unchanged: on_summary(in, false); break;
+      case ndjson::RecordType::AbsentKeys: on_summary(in, true); break;
+      default: out_.line(in.line());  // not ours: forwarded byte for byte
+    }
   }
   if (in_table_)
     throw InputError(fmt::format("stdin: the stream ended inside table \"{}\" (no table_end record)", table_.name));
@@ -95,9 +97,10 @@ void Differ::on_table(ndjson::Reader& in) {
 }
 
 void Differ::on_row(ndjson::Reader& in) {
-  if (!in_table_ || in.str("table") != table_.name) in.fail("row outside its table");
-  Hash128 kh = in.hash("kh");
-  Hash128 h = in.hash("h");
+  const auto row = ndjson::parse_row(in);
+  if (!in_table_ || row.table != table_.name) in.fail("row outside its table");
+  const Hash128& kh = row.kh;
+  const Hash128& h = row.h;
   ++stats_.rows;
   const BaseEntry* b = nullptr;
   if (auto it = base_.entries.find(kh); it != base_.entries.end()) {
@@ -119,9 +122,9 @@ void Differ::on_row(ndjson::Reader& in) {
     // Only the key is decoded; v is forwarded as read.
     Outcome o{Verdict::Insert, kh, h, {}, std::nullopt, std::nullopt, std::nullopt, nullptr, false};
     std::size_t n = 0;
-    in.values_at("v", table_.key_index, o.k, n);
+    ndjson::row_values_at(in, table_.key_index, o.k, n);
     if (n != table_.columns.size()) in.fail("row has a different number of values than columns");
-    o.v = in.raw("v");
+    o.v = ndjson::row_values_json(in);
     emit(std::move(o));
     return;
   }
@@ -133,12 +136,12 @@ void Differ::add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128&
   Candidate c{kh, h, {}, {}, {}, std::nullopt, b, unchanged};
   {
     Row v;
-    in.values("v", v);
+    ndjson::row_values(in, v);
     if (v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
     if (!unchanged) c.image = image_hash(v);
     c.k = table_.key_of(v);
   }  // the decoded row is freed before its text is copied
-  auto v_json = *in.raw("v");
+  auto v_json = ndjson::row_values_json(in);
   batch_bytes_ += in.line().size();
   bool last = batch_.size() + 1 >= opt_.batch_rows || batch_bytes_ >= opt_.batch_bytes;
   if (last) c.v_line = v_json;  // flushed while its line is current: a 30 MB row is not copied
@@ -153,7 +156,7 @@ std::optional<Hash128> Differ::image_hash(const Row& v) {
   for (auto k : table_.key_index)
     if (v[k].is_null()) return std::nullopt;  // sync-load quarantines it
   for (std::size_t i = 0; i < v.size(); ++i)
-    if (check_target(v[i], types_[i], checks_)) return std::nullopt;  // sync-load quarantines it
+    if (check_target(v[i], types_[i])) return std::nullopt;  // sync-load quarantines it
   Value img;  // a converted value, read by row_hash_at before the next one
   return row_hash_at(cb_, names_, v.size(), [&](std::size_t i) {
     if (v[i].is_null() || same_image(v[i], types_[i])) return ref(v[i]);  // the common case: no copy
@@ -168,7 +171,7 @@ std::optional<Row> Differ::key_image(const Row& key) const {
   Row out(key.size());
   for (std::size_t i = 0; i < key.size(); ++i) {
     if (key[i].is_null()) return std::nullopt;  // PostgreSQL keys are never NULL
-    if (to_target(key[i], types_[table_.key_index[i]], out[i], checks_)) return std::nullopt;
+    if (to_target(key[i], types_[table_.key_index[i]], out[i])) return std::nullopt;
   }
   return out;
 }
@@ -204,7 +207,7 @@ void Differ::flush() {
 }
 
 void Differ::on_table_end(ndjson::Reader& in) {
-  if (!in_table_ || in.str("table") != table_.name) in.fail("table_end without its table record");
+  if (!in_table_ || ndjson::parse_table_end(in).table != table_.name) in.fail("table_end without its table record");
   flush();
   if (skip_) {
     for (const auto& khs : skip_->deletes(in, opt_.batch_rows)) delete_batch(khs);
@@ -216,10 +219,11 @@ void Differ::on_table_end(ndjson::Reader& in) {
 }
 
 // The summary records of a --skip-unchanged stream (summary.hpp).
-void Differ::on_summary(ndjson::Reader& in, std::string_view type) {
+void Differ::on_summary(ndjson::Reader& in, bool absent_keys) {
+  auto type = ndjson::record_type_name(absent_keys ? ndjson::RecordType::AbsentKeys : ndjson::RecordType::Unchanged);
   if (!skip_) in.fail(fmt::format("{} record in a stream whose header does not say skip_unchanged", type));
   if (!in_table_) in.fail(fmt::format("{} record outside a table", type));
-  if (type == "absent_keys") return skip_->on_absent(in);
+  if (absent_keys) return skip_->on_absent(in);
   auto n = skip_->on_unchanged(in);
   stats_.rows += n;
   stats_.unchanged += n;
@@ -272,7 +276,7 @@ void Differ::emit(Outcome&& o) {
   ++stats_.by_verdict[static_cast<int>(o.verdict)];
   if (o.verdict == Verdict::Nothing) return;
   if (is_conflict(o.verdict)) {
-    ndjson::Conflict c;
+    ndjson::Conflict c;  // "v" is forwarded as read (v_json), never decoded
     c.kind = verdict_name(o.verdict);
     c.table = table_.name;
     c.kh = o.kh;

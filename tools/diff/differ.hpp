@@ -14,6 +14,8 @@
 #include "core/typemap.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "summary.hpp"
 
 namespace syncpipe::ndjson {
@@ -64,7 +66,7 @@ class Differ {
   void on_table(ndjson::Reader& in);
   void on_row(ndjson::Reader& in);
   void on_table_end(ndjson::Reader& in);
-  void on_summary(ndjson::Reader& in, std::string_view type);
+  void on_summary(ndjson::Reader& in, bool absent_keys);
   void add_candidate(ndjson::Reader& in, const Hash128& kh, const Hash128& h, const BaseEntry* b, bool unchanged);
   void flush();
   void source_deletes();
@@ -110,7 +112,6 @@ class Differ {
 
   CanonicalBuffer cb_;
   ndjson::JsonBuf rec_;
-  TextChecks checks_;
 };
 
 }  // namespace syncpipe::diff

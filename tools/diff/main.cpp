@@ -1,5 +1,6 @@
 // sync-diff: the snapshot against the last loaded state and the target,
 // written as change and conflict records (sync-diff(1), sync-protocol(7)).
+#include "cli/options.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -27,27 +28,24 @@ struct Options {
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-diff", "Compare a snapshot stream with the tenant's base state and target; "
                                   "write only what changed.");
+  cli::add_state_dir(o);
+  cli::add_no_cache(o, "neither read nor write the local cache: read the base state from PostgreSQL");
   o.add_options()
-      ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
-       cxxopts::value<std::string>())
-      ("no-cache", "neither read nor write the local cache: read the base state from PostgreSQL")
-      ("batch-rows", "keys per target lookup", cxxopts::value<std::size_t>()->default_value("2000"))
-      ("verify", "also compare every unchanged row with the target and report drift as conflicts")
-      ("max-record-bytes", "largest record accepted or written",
-       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+      ("batch-rows", "keys per target lookup", cxxopts::value<std::size_t>()->default_value("2000"), "ROWS")
+      ("verify", "also compare every unchanged row with the target and report drift as conflicts");
+  cli::add_max_record_bytes(o);
   cli::add_common(o);
   auto res = cli::parse(o, argc, argv);
   done = cli::handled_info(o, res);
   Options opt;
   if (done) return opt;
   opt.dsn = cli::dsn(res);
-  opt.state_dir = res.count("state-dir") ? res["state-dir"].as<std::string>() : default_state_dir();
-  opt.no_cache = res.count("no-cache") > 0;
-  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  opt.state_dir = cli::state_dir(res);
+  opt.no_cache = cli::no_cache(res);
+  opt.max_record = cli::max_record_bytes(res);
   opt.diff.batch_rows = res["batch-rows"].as<std::size_t>();
   opt.diff.verify = res.count("verify") > 0;
   if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
-  if (opt.state_dir.empty()) throw UsageError("--state-dir must not be empty");
   return opt;
 }
 

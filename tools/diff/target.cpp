@@ -5,7 +5,6 @@
 
 #include "core/encoding.hpp"
 #include "core/error.hpp"
-#include "ndjson/json_check.hpp"
 #include "ndjson/json_out.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
@@ -146,18 +145,10 @@ std::string conflict_id(std::string_view kh, std::string_view h, std::string_vie
   return fmt::format("{}|{}|{}", kh, h, target_h);
 }
 
-// The members of a settled_value object, for splicing into a record; "" if
-// the stored text is not a JSON object (an admin may have written it by hand).
-std::string object_members(std::string_view json) {
-  while (!json.empty() && (json.back() == ' ' || json.back() == '\n')) json.remove_suffix(1);
-  if (json.size() < 2 || json.front() != '{' || json.back() != '}' || !ndjson::is_valid_json(json)) return "";
-  return std::string(json.substr(1, json.size() - 2));
-}
-
 }  // namespace
 
-std::string Target::settlement(const Hash128& kh, const std::optional<Hash128>& h,
-                               const std::optional<Hash128>& target_h) {
+std::optional<ndjson::Settlement> Target::settlement(const Hash128& kh, const std::optional<Hash128>& h,
+                                                     const std::optional<Hash128>& target_h) {
   if (!settled_) {
     settled_.emplace();
     auto r = conn_.exec_params(
@@ -165,15 +156,14 @@ std::string Target::settlement(const Hash128& kh, const std::optional<Hash128>& 
         "WHERE client_id = $1 AND resolved_at IS NULL AND settled_value IS NOT NULL",
         {pg::Param::text(header_.client)});
     for (int i = 0; i < r.ntuples(); ++i) {
-      auto members = object_members(r.get(i, 4));
-      if (members.empty()) continue;
-      (*settled_)[conflict_id(r.get(i, 1), r.get(i, 2), r.get(i, 3))] =
-          fmt::format("{},\"settled_id\":{}", members, r.get_int64(i, 0));
+      auto s = ndjson::parse_settlement_json(r.get(i, 4), r.get_int64(i, 0));
+      if (s) (*settled_)[conflict_id(r.get(i, 1), r.get(i, 2), r.get(i, 3))] = std::move(*s);
     }
   }
-  if (settled_->empty()) return "";
+  if (settled_->empty()) return std::nullopt;
   auto it = settled_->find(conflict_id(kh.hex(), h ? h->hex() : "", target_h ? target_h->hex() : ""));
-  return it == settled_->end() ? "" : it->second;
+  if (it == settled_->end()) return std::nullopt;
+  return it->second;
 }
 
 bool Target::is_empty(const std::string& table) {

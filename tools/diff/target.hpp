@@ -17,6 +17,7 @@
 #include "core/hash.hpp"
 #include "core/typemap.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 #include "pg/result.hpp"
 
 namespace syncpipe::pg {
@@ -78,9 +79,10 @@ class Target {
   // key_json of base entries, decoded: kh -> key values.
   std::vector<std::pair<Hash128, Row>> keys_of(const std::vector<Hash128>& khs);
   // An operator's settlement of this very conflict (sync-resolve --settle:
-  // same key, source and target hashes, still unresolved), as the JSON
-  // members to add to the conflict record; "" if none. Read once per run.
-  std::string settlement(const Hash128& kh, const std::optional<Hash128>& h, const std::optional<Hash128>& target_h);
+  // same key, source and target hashes, still unresolved), or nullopt.
+  // Read once per run.
+  std::optional<ndjson::Settlement> settlement(const Hash128& kh, const std::optional<Hash128>& h,
+                                               const std::optional<Hash128>& target_h);
 
  private:
   pg::Connection& conn_;
@@ -88,7 +90,7 @@ class Target {
   std::unique_ptr<pg::Transaction> tx_;
   std::map<std::string, std::map<std::string, std::string>> types_;
   std::map<std::string, std::map<int, std::string>> keys_;  // table -> key position -> column
-  std::optional<std::map<std::string, std::string>> settled_;  // "kh|h|target_h" -> members
+  std::optional<std::map<std::string, ndjson::Settlement>> settled_;  // "kh|h|target_h" ->
 };
 
 }  // namespace syncpipe::diff

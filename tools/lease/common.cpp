@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "ndjson/json_out.hpp"
+#include "core/text_check.hpp"
 #include "pg/transaction.hpp"
 
 namespace syncpipe::lease {
@@ -17,7 +17,7 @@ std::string iso_utc(std::string_view expr) {
 void check_id(std::string_view what, const std::string& value) {
   if (value.empty()) throw UsageError(fmt::format("--{} must not be empty", what));
   if (value.size() > 200) throw UsageError(fmt::format("--{} is longer than 200 bytes", what));
-  if (!ndjson::valid_utf8(value)) throw UsageError(fmt::format("--{} is not valid UTF-8", what));
+  if (!valid_utf8(value)) throw UsageError(fmt::format("--{} is not valid UTF-8", what));
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) throw UsageError(fmt::format("--{} contains a control character", what));
   }

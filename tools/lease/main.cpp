@@ -25,8 +25,9 @@ constexpr const char* kUsage =
     "       sync-lease SUBCOMMAND --help\n";
 
 void add_cluster(cxxopts::Options& o, bool with_node) {
-  o.add_options()("cluster", "cluster (= host) id (required)", cxxopts::value<std::string>());
-  if (with_node) o.add_options()("node", "this node's name, e.g. node-a (required)", cxxopts::value<std::string>());
+  o.add_options()("cluster", "cluster (= host) id (required)", cxxopts::value<std::string>(), "CLUSTER");
+  if (with_node)
+    o.add_options()("node", "this node's name, e.g. node-a (required)", cxxopts::value<std::string>(), "NODE");
 }
 
 std::string required(const cxxopts::ParseResult& res, const std::string& name) {
@@ -46,9 +47,9 @@ int run_gate(int argc, char** argv) {
   cxxopts::Options o("sync-lease gate", "Acquire or renew the cluster lease; print it, or exit 10 (standby).");
   add_cluster(o, true);
   o.add_options()("ttl", "lease time to live in seconds (fractions allowed)",
-                  cxxopts::value<double>()->default_value("20"))(
+                  cxxopts::value<double>()->default_value("20"), "SECONDS")(
       "lock-timeout-ms", "give up (standby) when the lease row stays locked this long",
-      cxxopts::value<int>()->default_value("2000"));
+      cxxopts::value<int>()->default_value("2000"), "MS");
   cli::add_common(o);
   auto res = cli::parse(o, argc, argv);
   if (cli::handled_info(o, res)) return exit_code::kOk;
@@ -62,7 +63,7 @@ int run_release(int argc, char** argv) {
   cxxopts::Options o("sync-lease release", "End this node's lease now, if it holds it.");
   add_cluster(o, true);
   o.add_options()("lock-timeout-ms", "fail when the lease row stays locked this long",
-                  cxxopts::value<int>()->default_value("2000"));
+                  cxxopts::value<int>()->default_value("2000"), "MS");
   cli::add_common(o);
   auto res = cli::parse(o, argc, argv);
   if (cli::handled_info(o, res)) return exit_code::kOk;

@@ -9,7 +9,8 @@
 #include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "ndjson/json_check.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 #include "ndjson/reader.hpp"
 #include "read_ahead.hpp"
 #include "sinks.hpp"
@@ -51,7 +52,6 @@ class Loader {
   MetaSink meta_;
   CanonicalBuffer cb_;
   std::vector<std::string> names_;
-  TextChecks checks_ = ndjson::text_checks();
   // The local base-state cache, kept in step with what is written when it
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
@@ -62,15 +62,16 @@ class Loader {
 };
 
 void Loader::run(ndjson::Reader& in) {
-  if (!in.next() || in.type() != "base")
+  using ndjson::RecordType;
+  if (!in.next() || ndjson::record_type(in) != RecordType::Base)
     in.fail("expected the base record of sync-diff (pipe sync-snapshot through sync-diff first)");
-  generation_ = result_.base_generation = in.int64("generation");
+  generation_ = result_.base_generation = ndjson::parse_base(in).generation;
   while (in.next()) {
-    auto t = in.type();
-    if (t == "table") on_table(in);
-    else if (t == "change") on_change(in);
-    else if (t == "decision") on_conflict(in, true);
-    else if (t == "conflict") on_conflict(in, false);
+    auto t = ndjson::record_type(in);
+    if (t == RecordType::Table) on_table(in);
+    else if (t == RecordType::Change) on_change(in);
+    else if (t == RecordType::Decision) on_conflict(in, true);
+    else if (t == RecordType::Conflict) on_conflict(in, false);
     if (batch_ && batch_bytes_ >= opt_.batch_bytes) finish_batch(false);
   }
   // A run with no changes writes no tenant row and keeps the generation (so
@@ -157,7 +158,7 @@ void Loader::on_table(ndjson::Reader& in) {
 // converts in place: a 30 MB value is not copied.
 bool Loader::to_image(ndjson::Change& c, std::string& reason) {
   for (std::size_t i = 0; i < c.v.size(); ++i) {
-    if (auto why = check_target(c.v[i], types_[i], checks_)) {
+    if (auto why = check_target(c.v[i], types_[i])) {
       reason = fmt::format("column \"{}\": {}", names_[i], *why);
       return false;
     }
@@ -228,26 +229,12 @@ void Loader::on_record(ndjson::Change& c) {
 }
 
 void Loader::on_conflict(ndjson::Reader& in, bool decided) {
-  Row source, target, key;
-  ndjson::JsonBuf e;
-  e.open().key("t").string(in.str("table")).key("kh").string(in.str("kh"));
-  in.values("k", key);
-  e.key("k").string(ndjson::values_json(key));
-  e.key("kind").string(in.str("kind"));
-  std::string resolution = decided ? std::string(in.str("resolution")) : "unresolved";
-  e.key("strategy").string(decided ? in.str("strategy") : "none").key("resolution").string(resolution);
-  e.key("resolved_by").string(decided ? in.opt_str("resolved_by").value_or("sync-resolve") : "");
-  e.key("note").string(decided ? in.opt_str("note").value_or("") : "no sync-resolve in the pipeline");
-  bool has_s = in.values(decided ? "source" : "v", source);
-  bool has_t = in.values("target", target);
-  e.key("source"); has_s ? e.string(ndjson::values_json(source)) : e.null();
-  e.key("target"); has_t ? e.string(ndjson::values_json(target)) : e.null();
-  e.key("sh").string(in.opt_str("h").value_or("")).key("th").string(in.opt_str("target_h").value_or("")).close();
+  auto d = decided ? ndjson::parse_decision(in) : ndjson::undecided(ndjson::parse_conflict(in));
   ensure_batch();
-  meta_.conflict(e);
+  meta_.conflict(d);
   batch_bytes_ += in.line().size();
   ++result_.counts.conflicts;
-  if (resolution == "unresolved") ++result_.counts.unresolved;
+  if (d.resolution == "unresolved") ++result_.counts.unresolved;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/host.hpp"
+#include "cli/options.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -39,18 +40,17 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("provision", "create or extend the tenant's schema and tables (admin credentials)")
       ("no-lz4", "with --provision: do not ask for lz4 TOAST compression")
       ("node", "node name for the job record (default: the lease holder, else the hostname)",
-       cxxopts::value<std::string>()->default_value(""))
-      ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"))
+       cxxopts::value<std::string>()->default_value(""), "NODE")
+      ("batch-bytes", "bytes of changes per transaction", cxxopts::value<std::size_t>()->default_value("33554432"),
+       "BYTES")
       ("spool", "read and verify the whole stream before writing anything (all or nothing)")
       ("spool-dir", "where --spool keeps the input (default $TMPDIR or /tmp)",
-       cxxopts::value<std::string>()->default_value(default_spool_dir()))
-      ("state-dir", "directory of the local base-state cache kept in step with sync-diff's",
-       cxxopts::value<std::string>()->default_value(default_state_dir()))
-      ("no-cache", "do not update the local base-state cache")
+       cxxopts::value<std::string>()->default_value(default_spool_dir()), "DIR")
       ("idle-timeout", "seconds a write transaction may sit idle before the server ends it (lease runs)",
-       cxxopts::value<int>()->default_value("10"))
-      ("max-record-bytes", "largest record accepted",
-       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+       cxxopts::value<int>()->default_value("10"), "SECONDS");
+  cli::add_state_dir(o, "directory of the local base-state cache kept in step with sync-diff's");
+  cli::add_no_cache(o, "do not update the local base-state cache");
+  cli::add_max_record_bytes(o, "largest record accepted");
   cli::add_common(o);
   auto res = cli::parse(o, argc, argv);
   done = cli::handled_info(o, res);
@@ -63,9 +63,9 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.batch_bytes = res["batch-bytes"].as<std::size_t>();
   opt.spool_dir = res["spool-dir"].as<std::string>();
   opt.idle_timeout_s = res["idle-timeout"].as<int>();
-  opt.state_dir = res["state-dir"].as<std::string>();
-  opt.no_cache = res.count("no-cache") > 0;
-  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  opt.state_dir = cli::state_dir(res);
+  opt.no_cache = cli::no_cache(res);
+  opt.max_record = cli::max_record_bytes(res);
   if (opt.batch_bytes < 4096) throw UsageError("--batch-bytes must be at least 4096");
   return opt;
 }

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/typemap.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/reader.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
@@ -38,16 +39,16 @@ std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& 
   std::vector<TableDraft> tables;
   Row v;
   while (in.next()) {
-    auto type = in.type();
-    if (type == "table") {
+    auto type = ndjson::record_type(in);
+    if (type == ndjson::RecordType::Table) {
       auto s = ndjson::parse_table(in);
       check_name("table", s.name);
       for (auto& c : s.columns) check_name(fmt::format("column of table \"{}\"", s.name), c.name);
       tables.push_back({std::move(s), {}});
       tables.back().stats.resize(tables.back().schema.columns.size());
-    } else if (type == "row") {
-      if (tables.empty() || in.str("table") != tables.back().schema.name) in.fail("row outside its table");
-      in.values("v", v);
+    } else if (type == ndjson::RecordType::Row) {
+      if (tables.empty() || ndjson::parse_row(in).table != tables.back().schema.name) in.fail("row outside its table");
+      ndjson::row_values(in, v);
       auto& st = tables.back().stats;
       if (v.size() != st.size()) in.fail("row has a different number of values than its table has columns");
       for (std::size_t i = 0; i < v.size(); ++i) st[i].add(v[i]);

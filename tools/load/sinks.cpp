@@ -1,6 +1,9 @@
 #include "sinks.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
+
+#include "ndjson/protocol_conflict.hpp"
 
 #include "pg/connection.hpp"
 #include "pg/copy.hpp"
@@ -42,7 +45,7 @@ void TableSink::reset(pg::Connection* conn, const std::string& schema, const ndj
 void TableSink::copy_row(std::string& out, const Row& image) {
   for (std::size_t i = 0; i < image.size(); ++i) {
     if (i) out.push_back('\t');
-    append_copy_text(out, image[i], types_[i]);
+    pg::copy_text::append_value(out, image[i], types_[i]);
   }
   out.push_back('\n');
   ++rows_;
@@ -53,12 +56,12 @@ void TableSink::copy_row(std::string& out, const Row& image) {
 // time whole in memory).
 void TableSink::insert(const Row& image) {
   if (!copy_)
-    copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), pg::Format::kText, kStreamChunk);
+    copy_.emplace(*conn_, schema_name_, schema_->name, schema_->column_names(), kStreamChunk);
   for (std::size_t i = 0; i < image.size(); ++i) {
     if (i) copy_->text_buffer().push_back('\t');
     const Value& v = image[i];
     if (v.kind != Kind::Text || v.s.size() <= kStreamChunk) {
-      append_copy_text(copy_->text_buffer(), v, types_[i]);
+      pg::copy_text::append_value(copy_->text_buffer(), v, types_[i]);
       continue;
     }
     const std::string_view all(v.s);
@@ -139,9 +142,9 @@ void MetaSink::quarantine(const std::string& table, const Hash128& kh, const Row
   quarantine_.key("r").text(reason).key("d").string(ndjson::values_json(row)).close();
 }
 
-void MetaSink::conflict(ndjson::JsonBuf& entry) {
+void MetaSink::conflict(const ndjson::Decision& d) {
   open_list(conflicts_);
-  conflicts_.raw(entry.str());
+  ndjson::write_conflict_log_entry(conflicts_, d);
 }
 
 void MetaSink::progress(const std::string& table, std::int64_t rows, std::int64_t bytes) {
@@ -194,20 +197,18 @@ void MetaSink::flush(pg::Connection& c, const std::string& host, const std::stri
         "reason = EXCLUDED.reason, row_data = EXCLUDED.row_data, detected_at = now(), resolved_at = NULL, "
         "job_id = EXCLUDED.job_id",
         p(quarantine_));
-  if (!conflicts_.str().empty())
-    c.exec_params(
-        "INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, row_key, key_hash, conflict_type, "
-        "resolution_strategy, resolution, resolved_by, note, source_data, target_data, source_hash, target_hash, "
-        "resolved_at, job_id) SELECT $1, $2, x.t, x.k, x.kh, x.kind, x.strategy, x.resolution, x.resolved_by, "
-        "x.note, x.source, x.target, coalesce(x.sh, ''), coalesce(x.th, ''), "
-        "CASE WHEN x.resolution = 'unresolved' THEN NULL ELSE clock_timestamp() END, $4 "
-        "FROM json_to_recordset($3::json) AS x(t text, k text, kh text, kind text, strategy text, resolution text, "
-        "resolved_by text, note text, source text, target text, sh text, th text) "
+  if (!conflicts_.str().empty()) {
+    static const std::string kInsertConflicts = fmt::format(
+        "INSERT INTO sync_metadata.conflict_log (host_id, client_id, {0}, resolved_at, job_id) SELECT $1, $2, {0}, "
+        "CASE WHEN resolution = 'unresolved' THEN NULL ELSE clock_timestamp() END, $4 "
+        "FROM json_to_recordset($3::json) AS x({1}) "
         "ON CONFLICT (client_id, key_hash, source_hash, target_hash) DO UPDATE SET "
         "resolution = EXCLUDED.resolution, resolution_strategy = EXCLUDED.resolution_strategy, "
         "resolved_by = EXCLUDED.resolved_by, note = EXCLUDED.note, resolved_at = EXCLUDED.resolved_at, "
         "job_id = EXCLUDED.job_id WHERE conflict_log.resolved_at IS NULL AND EXCLUDED.resolved_at IS NOT NULL",
-        p(conflicts_));
+        ndjson::kConflictLogColumns, ndjson::kConflictLogRecordset);
+    c.exec_params(kInsertConflicts, p(conflicts_));
+  }
   if (!progress_.str().empty())
     c.exec_params(
         "INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name, rows_done, bytes_done) "

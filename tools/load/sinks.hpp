@@ -18,6 +18,10 @@
 #include "pg/binary_array.hpp"
 #include "pg/copy.hpp"
 
+namespace syncpipe::ndjson {
+struct Decision;
+}
+
 namespace syncpipe::load {
 
 class TableSink {
@@ -56,7 +60,7 @@ class MetaSink {
   void quarantine(const std::string& table, const Hash128& kh, const Row& key, const std::string& reason,
                   const Row& row);
   // A conflict decision (or an unresolved conflict) for conflict_log.
-  void conflict(ndjson::JsonBuf& entry);
+  void conflict(const ndjson::Decision& d);
   // Rows and bytes of one table written so far by this job (sync_progress).
   void progress(const std::string& table, std::int64_t rows, std::int64_t bytes);
   // The tenant had no base state when this job began: base-state rows are

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/host.hpp"
+#include "cli/options.hpp"
 #include "cli/run_tool.hpp"
 #include "config.hpp"
 #include "core/error.hpp"
@@ -56,23 +57,23 @@ Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-resolve", "Decide the conflicts of a record stream by per-table strategies.");
   o.add_options()
       ("config", "the conflict resolution config (default: the built-in one, see --default-config)",
-       cxxopts::value<std::string>())
-      ("check-config", "validate this config file and exit", cxxopts::value<std::string>())
+       cxxopts::value<std::string>(), "FILE")
+      ("check-config", "validate this config file and exit", cxxopts::value<std::string>(), "FILE")
       ("strict", "with --check-config or --config: treat warnings (unknown tables, columns, keys) as errors")
-      ("default-config", "print the built-in config and exit")
-      ("max-record-bytes", "largest record accepted or written",
-       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)));
+      ("default-config", "print the built-in config and exit");
+  cli::add_max_record_bytes(o);
   o.add_options("Settling manual conflicts (sync_metadata.conflict_log)")
       ("list", "list the unresolved conflicts and exit")
-      ("client", "with --list: only this tenant", cxxopts::value<std::string>())
+      ("client", "with --list: only this tenant", cxxopts::value<std::string>(), "TENANT")
       ("json", "with --list: one JSON object per line")
       ("settle", "record an operator's decision for conflict ID; the next sync run applies it",
        cxxopts::value<std::int64_t>(), "ID")
-      ("take", "with --settle: keep the source or the target row (source|target)", cxxopts::value<std::string>())
+      ("take", "with --settle: keep the source or the target row", cxxopts::value<std::string>(),
+       "source|target")
       ("value", "with --settle: write this row instead (a JSON array of values in column order)",
-       cxxopts::value<std::string>())
+       cxxopts::value<std::string>(), "JSON")
       ("host", "host id for row-level security (default: $SYNCPIPE_HOST, else the hostname)",
-       cxxopts::value<std::string>());
+       cxxopts::value<std::string>(), "HOST");
   cli::add_common(o, true);
   auto res = cli::parse(o, argc, argv);
   done = cli::handled_info(o, res);
@@ -82,7 +83,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   if (res.count("check-config")) opt.check = res["check-config"].as<std::string>();
   opt.strict = res.count("strict") > 0;
   opt.print_default = res.count("default-config") > 0;
-  opt.max_record = res["max-record-bytes"].as<std::size_t>();
+  opt.max_record = cli::max_record_bytes(res);
   if (!opt.check.empty() && !opt.config.empty()) throw UsageError("--check-config and --config exclude each other");
   admin_options(res, opt);
   return opt;

@@ -23,27 +23,13 @@
 #include "core/hash.hpp"
 #include "core/value.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 
 namespace syncpipe::resolve {
 
-// An operator's settlement of a conflict (sync-resolve --settle), carried on
-// the conflict record by the stage that found it in conflict_log.
-struct Settlement {
-  std::string take;  // source | target | value
-  Row v;             // take == "value": the row to write
-  std::string by;    // who settled it
-  std::optional<std::int64_t> id;  // conflict_log id
-};
-
-struct Conflict {
-  std::string kind;             // insert_insert | update_update | update_delete | delete_update
-  std::string table;
-  Hash128 kh;
-  std::optional<Hash128> h;     // the source row's hash (none for delete_update)
-  Row k;
-  std::optional<Row> source, target;
-  std::optional<Settlement> settled;
-};
+// One conflict record as sync-diff wrote it (sync-protocol(7), "conflict").
+using Conflict = ndjson::Conflict;
+using Settlement = ndjson::Settlement;
 
 enum class Resolution { Source, Target, Merge, Unresolved };
 const char* resolution_name(Resolution r);

@@ -7,6 +7,8 @@
 #include "core/log.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/json_tree.hpp"
+#include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
 
@@ -56,14 +58,6 @@ std::int64_t list_conflicts(const AdminOptions& opt) {
   return r.ntuples();
 }
 
-std::string settled_value_json(const std::string& take, const std::string& value, const std::string& by) {
-  ndjson::JsonBuf j;
-  j.open().key("settled").string(take);
-  if (take == "value") j.key("settled_v").raw(value);
-  j.key("settled_by").string(by).close();
-  return j.str();
-}
-
 namespace {
 
 using Type = ndjson::JsonNode::Type;
@@ -76,8 +70,8 @@ bool protocol_value(const ndjson::JsonNode& v) {
 }
 
 // A settled row must be a JSON array of protocol values (the next run
-// checks its width against the table). Returns it compact, on one line.
-std::string check_value(const std::string& value) {
+// checks its width against the table).
+Row check_value(const std::string& value) {
   ndjson::JsonNode n;
   try {
     n = ndjson::parse_json(value);
@@ -90,13 +84,17 @@ std::string check_value(const std::string& value) {
     if (!protocol_value(n.items[i]))
       throw UsageError(fmt::format("--value: element {} is not a value (null, a number, a string, "
                                    "{{\"real\":...}}, {{\"text_b64\":...}} or {{\"blob\":...}})", i + 1));
-  return ndjson::to_json(n);
+  try {
+    return ndjson::parse_values_json(ndjson::to_json(n), "--value");
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace
 
 void settle_conflict(const AdminOptions& opt, std::int64_t id, const std::string& take, const std::string& value) {
-  std::string row = take == "value" ? check_value(value) : std::string();
+  Row row = take == "value" ? check_value(value) : Row{};
   auto conn = pg::Connection::open(opt.dsn, "sync-resolve");
   pg::Transaction tx(conn);
   tx.set_local("syncpipe.host_id", opt.host);
@@ -104,7 +102,7 @@ void settle_conflict(const AdminOptions& opt, std::int64_t id, const std::string
   auto r = conn.exec_params(
       "UPDATE sync_metadata.conflict_log SET settled_value = $2 WHERE id = $1 AND resolved_at IS NULL "
       "RETURNING client_id, table_name, coalesce(row_key, '')",
-      {pg::Param::int64(id), pg::Param::text(settled_value_json(take, row, by))});
+      {pg::Param::int64(id), pg::Param::text(ndjson::settlement_json({take, std::move(row), by, std::nullopt}))});
   if (r.ntuples() == 0) {
     auto seen = conn.exec_params("SELECT resolved_at IS NOT NULL FROM sync_metadata.conflict_log WHERE id = $1",
                                  {pg::Param::int64(id)});

@@ -25,8 +25,4 @@ std::int64_t list_conflicts(const AdminOptions& opt);
 // is no unresolved conflict `id` visible to the host.
 void settle_conflict(const AdminOptions& opt, std::int64_t id, const std::string& take, const std::string& value);
 
-// The settled_value text stored in conflict_log, which the next run's
-// stage splices into the conflict record (keys settled, settled_v, settled_by).
-std::string settled_value_json(const std::string& take, const std::string& value, const std::string& by);
-
 }  // namespace syncpipe::resolve

@@ -6,6 +6,7 @@
 
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_conflict.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "resolver.hpp"
@@ -24,7 +25,6 @@ class StreamResolver {
   void on_table();
   void on_conflict();
   Conflict parse_conflict(const ndjson::TableSchema*& t);
-  void parse_settlement(Conflict& c);
   void write_decision(const Conflict& c, const ndjson::TableSchema& t, std::string_view strategy,
                       std::string_view by, const Outcome& o);
   void count(Resolution r);
@@ -42,12 +42,12 @@ class StreamResolver {
 ResolveStats StreamResolver::run() {
   ndjson::read_head(in_, &out_);
   while (in_.next()) {
-    auto t = in_.type();
-    if (t == "conflict") {
+    auto t = ndjson::record_type(in_);
+    if (t == ndjson::RecordType::Conflict) {
       on_conflict();
       continue;
     }
-    if (t == "table") on_table();
+    if (t == ndjson::RecordType::Table) on_table();
     out_.line(in_.line());
   }
   out_.finish();
@@ -62,16 +62,12 @@ void StreamResolver::on_table() {
 }
 
 Conflict StreamResolver::parse_conflict(const ndjson::TableSchema*& t) {
-  auto ch = ndjson::parse_change(in_);
-  Conflict c{ch.op, ch.table, ch.kh, ch.h, std::move(ch.k), std::nullopt, std::nullopt, std::nullopt};
+  Conflict c = ndjson::parse_conflict(in_);
   if (c.kind != "insert_insert" && c.kind != "update_update" && c.kind != "update_delete" && c.kind != "delete_update")
     in_.fail(fmt::format("unknown conflict kind \"{}\"", c.kind));
   auto it = tables_.find(c.table);
   if (it == tables_.end()) in_.fail(fmt::format("conflict for table \"{}\" before its table record", c.table));
   t = &it->second;
-  if (ch.has_v) c.source = std::move(ch.v);
-  Row target;
-  if (in_.values("target", target)) c.target = std::move(target);
   if (c.source.has_value() != (c.kind != "delete_update"))
     in_.fail(fmt::format("{} conflict {} source row \"v\"", c.kind, c.source ? "with a" : "without a"));
   if (c.target.has_value() != (c.kind != "update_delete"))
@@ -81,42 +77,29 @@ Conflict StreamResolver::parse_conflict(const ndjson::TableSchema*& t) {
     if (*row && (*row)->size() != t->columns.size())
       in_.fail(fmt::format("conflict row has {} values, table \"{}\" has {} columns", (*row)->size(), t->name,
                            t->columns.size()));
-  parse_settlement(c);
   return c;
-}
-
-// "settled", "settled_v", "settled_by", "settled_id": an operator's
-// settlement found in conflict_log for exactly this conflict.
-void StreamResolver::parse_settlement(Conflict& c) {
-  auto take = in_.opt_str("settled");
-  if (!take) return;
-  Settlement s;
-  s.take = *take;
-  in_.values("settled_v", s.v);
-  s.by = in_.opt_str("settled_by").value_or("");
-  s.id = in_.opt_int64("settled_id");
-  c.settled = std::move(s);
 }
 
 void StreamResolver::write_decision(const Conflict& c, const ndjson::TableSchema& t, std::string_view strategy,
                                     std::string_view by, const Outcome& o) {
-  const auto& names = names_[t.name];
-  rec_.clear();
-  rec_.open().key("t").string("decision").key("table").string(c.table).key("kh").string(c.kh.hex());
-  rec_.key("h");
-  if (c.h) rec_.string(c.h->hex()); else rec_.null();
-  rec_.key("target_h");
-  if (c.target) rec_.string(row_hash(cb_, names, *c.target).hex()); else rec_.null();
-  rec_.key("k").values(c.k).key("kind").string(c.kind).key("strategy").string(strategy);
-  rec_.key("resolution").string(resolution_name(o.resolution)).key("resolved_by").string(by);
-  rec_.key("note").string(o.note);
-  if (cfg_.include_snapshot) {
-    rec_.key("source");
-    if (c.source) rec_.values(*c.source); else rec_.null();
-    rec_.key("target");
-    if (c.target) rec_.values(*c.target); else rec_.null();
+  ndjson::Decision d;
+  d.table = c.table;
+  d.kind = c.kind;
+  d.strategy = strategy;
+  d.resolution = resolution_name(o.resolution);
+  d.resolved_by = by;
+  d.note = o.note;
+  d.kh = c.kh;
+  d.h = c.h;
+  if (c.target) d.target_h = row_hash(cb_, names_[t.name], *c.target);
+  d.k = c.k;
+  d.snapshot = cfg_.include_snapshot;
+  if (d.snapshot) {  // copies: conflicts are few
+    d.source = c.source;
+    d.target = c.target;
   }
-  rec_.close();
+  rec_.clear();
+  ndjson::write_decision(rec_, d);
   out_.record(rec_);
 }
 

@@ -6,6 +6,7 @@
 #include "core/hash.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/writer.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/statement.hpp"
@@ -56,17 +57,8 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   sqlite::Statement st(db, plan.select_sql, schema.name);
   CanonicalBuffer row_cb, key_cb;
   const int ncols = static_cast<int>(schema.columns.size());
-  std::string prefix = R"({"t":"row","table":)";
-  ndjson::JsonBuf name_json;
-  name_json.string(schema.name);
-  prefix += name_json.str();
+  ndjson::RowWriter row(schema.name);
   std::uint64_t rows = 0;
-  // The hashes precede "v" in the record but are known only after the values
-  // were written: write fixed-width placeholders and patch them, so a large
-  // row is built once, in place.
-  const std::string head = prefix + R"(,"kh":")";
-  constexpr std::string_view kBetween = R"(","h":")";
-  const std::size_t kh_at = head.size(), h_at = kh_at + 32 + kBetween.size();
   const auto names = schema.column_names();
   // A row-content key (table_plan.hpp) is the last column, computed here.
   const std::size_t own = names.size() - (plan.row_content_key ? 1 : 0);
@@ -88,24 +80,21 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
       if (hint->skip(kh, row_hash_at(row_cb, names, names.size(), column))) continue;
     }
     row_cb.clear();
-    rec.clear();
-    rec.raw(head).raw(std::string(32, '0')).raw(kBetween).raw(std::string(32, '0')).raw(R"(","v":[)");
+    ndjson::JsonBuf& v = row.begin();
     for (int i = 0; i < ncols; ++i) {
-      if (i) rec.raw(",");
-      put_column(column(static_cast<std::size_t>(i)), names[static_cast<std::size_t>(i)], rec, row_cb);
+      if (i) row.next_value();
+      put_column(column(static_cast<std::size_t>(i)), names[static_cast<std::size_t>(i)], v, row_cb);
     }
-    rec.raw("]}");
-    rec.str().replace(kh_at, 32, kh.hex());
-    rec.str().replace(h_at, 32, row_cb.hash().hex());
-    if (rec.str().size() > max_record)
+    const std::string& line = row.finish(kh, row_cb.hash());
+    if (line.size() > max_record)
       throw InputError(fmt::format("{}: table \"{}\": row {} is a record of {} bytes, over --max-record-bytes {}",
-                                   db.path(), schema.name, rows + 1, rec.str().size(), max_record));
-    out.record(rec);
+                                   db.path(), schema.name, rows + 1, line.size(), max_record));
+    out.line(line);
     ++rows;
   }
   if (hint) hint->end_table(out);
   rec.clear();
-  ndjson::write_table_end(rec, schema.name, rows);
+  ndjson::write_table_end(rec, {schema.name, rows});
   out.record(rec);
   stats.rows += rows;
   ++stats.tables;

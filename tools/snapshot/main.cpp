@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cli/host.hpp"
+#include "cli/options.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -66,7 +67,7 @@ LeaseIn read_lease(std::size_t max_record) {
   } catch (const InputError& e) {  // e.g. empty stdin: say what was expected
     throw InputError(fmt::format("{}; {}", e.what(), kLeaseHint));
   }
-  if (!got || in.type() != "lease") in.fail(kLeaseHint);
+  if (!got || ndjson::record_type(in) != ndjson::RecordType::Lease) in.fail(kLeaseHint);
   LeaseIn l{ndjson::parse_lease(in), std::string(in.line())};
   while (in.next()) {
   }
@@ -87,24 +88,23 @@ void parse_source(const cxxopts::ParseResult& res, SourceOptions& s) {
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
   o.add_options()
-      ("client", "tenant id (required)", cxxopts::value<std::string>())
-      ("schema", "PostgreSQL schema of the tenant (default: the tenant id)", cxxopts::value<std::string>())
+      ("client", "tenant id (required)", cxxopts::value<std::string>(), "TENANT")
+      ("schema", "PostgreSQL schema of the tenant (default: the tenant id)", cxxopts::value<std::string>(), "SCHEMA")
       ("host", "host id the tenant belongs to (default: the lease cluster, $SYNCPIPE_HOST, or hostname)",
-       cxxopts::value<std::string>())
+       cxxopts::value<std::string>(), "HOST")
       ("no-lease", "ad-hoc run: do not read a lease record from stdin")
-      ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>())
+      ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>(), "TABLE")
       ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
-      ("state-dir", "directory of the local base-state cache (default: $STATE_DIRECTORY, else /var/lib/syncpipe)",
-       cxxopts::value<std::string>())
-      ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"))
+      ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
       ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
-       cxxopts::value<std::string>()->default_value("auto"))
-      ("copy-dir", "directory of the scratch copy (default: $TMPDIR, else /var/tmp)", cxxopts::value<std::string>())
+       cxxopts::value<std::string>()->default_value("auto"), "MODE")
+      ("copy-dir", "directory of the scratch copy (default: $TMPDIR, else /var/tmp)", cxxopts::value<std::string>(),
+       "DIR")
       ("copy-step-pages", "pages copied per step under the file's lock",
-       cxxopts::value<int>()->default_value("1024"))
-      ("max-record-bytes", "largest record accepted or written",
-       cxxopts::value<std::size_t>()->default_value(std::to_string(ndjson::kDefaultMaxRecord)))
-      ("file", "the SQLite file", cxxopts::value<std::string>());
+       cxxopts::value<int>()->default_value("1024"), "N")
+      ("file", "the SQLite file", cxxopts::value<std::string>(), "FILE");
+  cli::add_state_dir(o);
+  cli::add_max_record_bytes(o);
   cli::add_common(o, false);
   o.parse_positional({"file"});
   o.positional_help("FILE");
@@ -119,12 +119,9 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
   opt.no_lease = res.count("no-lease") > 0;
-  opt.max_record = res["max-record-bytes"].as<std::size_t>();
-  if (opt.max_record < 1024 || opt.max_record > (std::size_t{1} << 34))
-    throw UsageError("--max-record-bytes must be between 1024 and 17179869184");
+  opt.max_record = cli::max_record_bytes(res);
   opt.skip_unchanged = res.count("skip-unchanged") > 0;
-  opt.state_dir = res.count("state-dir") ? res["state-dir"].as<std::string>() : default_state_dir();
-  if (opt.state_dir.empty()) throw UsageError("--state-dir must not be empty");
+  opt.state_dir = cli::state_dir(res);
   if (res.count("exclude-table")) opt.exclude = res["exclude-table"].as<std::vector<std::string>>();
   return opt;
 }

@@ -1,6 +1,7 @@
 #include "skip.hpp"
 
 #include "ndjson/json_out.hpp"
+#include "ndjson/protocol_rows.hpp"
 #include "ndjson/writer.hpp"
 
 namespace syncpipe::snapshot {
@@ -40,34 +41,28 @@ bool SkipHint::skip(const Hash128& kh, const Hash128& h) {
 // The cache entries of the table that no source row matched, in chunks.
 void SkipHint::write_absent(ndjson::RecordWriter& out, std::uint64_t& named) {
   if (!table_id_ || matched_ == entries_[*table_id_]) return;
+  ndjson::AbsentKeys chunk{table_, {}};
   ndjson::JsonBuf rec;
-  std::size_t in_chunk = 0;
-  auto close = [&] {
-    rec.close_array().close();
+  auto send = [&] {
+    rec.clear();
+    ndjson::write_absent_keys(rec, chunk);
     out.record(rec);
-    in_chunk = 0;
+    chunk.kh.clear();
   };
   for (const auto& [kh, e] : cache_.entries) {
     if (e.table != *table_id_ || e.seen) continue;
-    if (in_chunk == 0) {
-      rec.clear();
-      rec.open().key("t").string("absent_keys").key("table").string(table_).key("kh").open_array();
-    }
-    rec.comma().string(kh.hex());
+    chunk.kh.push_back(kh);
     ++named;
-    if (++in_chunk == kAbsentChunk) close();
+    if (chunk.kh.size() == ndjson::kAbsentChunk) send();
   }
-  if (in_chunk) close();
+  if (!chunk.kh.empty()) send();
 }
 
 void SkipHint::end_table(ndjson::RecordWriter& out) {
   std::uint64_t named = 0;
   write_absent(out, named);
   ndjson::JsonBuf rec;
-  rec.open().key("t").string("unchanged").key("table").string(table_);
-  rec.key("rows").integer(static_cast<std::int64_t>(summary_.count()));
-  rec.key("digest").string(summary_.digest().hex()).key("absent").integer(static_cast<std::int64_t>(named));
-  rec.close();
+  ndjson::write_unchanged(rec, {table_, summary_.count(), named, summary_.digest()});
   out.record(rec);
   skipped_total_ += summary_.count();
   absent_total_ += named;

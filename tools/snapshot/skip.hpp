@@ -27,9 +27,6 @@ class RecordWriter;
 
 namespace syncpipe::snapshot {
 
-// Key hashes per absent_keys record (about 35 bytes each).
-inline constexpr std::size_t kAbsentChunk = 4096;
-
 class SkipHint {
  public:
   // The cache at path for client, or nullopt when it is missing, unreadable,

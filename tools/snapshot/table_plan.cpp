@@ -6,7 +6,7 @@
 
 #include "core/encoding.hpp"
 #include "core/error.hpp"
-#include "ndjson/json_out.hpp"
+#include "core/text_check.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 
@@ -45,7 +45,7 @@ std::optional<sqlite::UniqueIndex> best_unique_index(sqlite::Database& db, const
 
 // Names travel as JSON strings, which must be valid UTF-8.
 void check_name(sqlite::Database& db, const std::string& table, const std::string& name) {
-  if (!ndjson::valid_utf8(name))
+  if (!valid_utf8(name))
     throw InputError(db.path() + ": table or column name is not valid UTF-8 (hex " + hex_encode(name) +
                      (name == table ? ")" : ", in table hex " + hex_encode(table) + ")"));
 }

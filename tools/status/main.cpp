@@ -36,14 +36,14 @@ cxxopts::Options describe() {
   cxxopts::Options o("sync-status", "Show the sync cluster's state; write Prometheus textfile metrics.");
   o.add_options()
       ("host", "host id (cluster) to report on (default: $SYNCPIPE_HOST, else the hostname)",
-       cxxopts::value<std::string>())
+       cxxopts::value<std::string>(), "HOST")
       ("all-hosts", "report every host the connecting role may see (row-level security still applies)")
-      ("client", "one tenant's detail: its recent jobs", cxxopts::value<std::string>())
+      ("client", "one tenant's detail: its recent jobs", cxxopts::value<std::string>(), "TENANT")
       ("conflicts", "show the conflict log, unresolved first")
-      ("limit", "rows of jobs and conflicts to show", cxxopts::value<int>()->default_value("20"))
+      ("limit", "rows of jobs and conflicts to show", cxxopts::value<int>()->default_value("20"), "N")
       ("json", "print one JSON object instead of the human report")
       ("textfile", "write DIR/syncpipe.prom for node_exporter's textfile collector, atomically",
-       cxxopts::value<std::string>());
+       cxxopts::value<std::string>(), "DIR");
   cli::add_common(o);
   return o;
 }

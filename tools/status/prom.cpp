@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "ndjson/json_out.hpp"
+#include "core/text_check.hpp"
 
 namespace syncpipe::status::prom {
 
@@ -12,13 +12,13 @@ namespace {
 
 // Keeps valid UTF-8 sequences, replaces every other byte with U+FFFD.
 std::string to_utf8(std::string_view in) {
-  if (ndjson::valid_utf8(in)) return std::string(in);
+  if (valid_utf8(in)) return std::string(in);
   std::string out;
   for (std::size_t i = 0; i < in.size();) {
     std::size_t len = 1;
     auto c = static_cast<unsigned char>(in[i]);
     if (c >= 0xC2 && c <= 0xF4) len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    if (len > 1 && i + len <= in.size() && ndjson::valid_utf8(in.substr(i, len))) {
+    if (len > 1 && i + len <= in.size() && valid_utf8(in.substr(i, len))) {
       out.append(in.substr(i, len));
     } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));
