@@ -15,6 +15,7 @@ struct BackupStats {
   std::int64_t steps = 0;        // sqlite3_backup_step calls
   std::int64_t restarts = 0;     // copies started again after another connection wrote the source
   std::int64_t last_step_pages = 0;  // pages per step when the copy finished
+  bool gave_up = false;          // max_restarts reached: the copy is incomplete (see copy_file_locked)
 };
 
 // Copies the main database of `src` into the new file `dest_path` (which must
@@ -31,7 +32,17 @@ struct BackupStats {
 // A writer holding the source locked is waited for through src's busy
 // timeout; a step still busy after it throws RuntimeError. The destination is
 // written without a journal or fsync (it is a private scratch copy).
+// With max_restarts >= 0, gives up (gave_up set, the destination left
+// incomplete) at the restart after that many instead.
 // REQUIRES: no read transaction is open on src.
-BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages);
+BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages, int max_restarts = -1);
+
+// Copies the bytes of src's main file into dest_path (created or truncated)
+// with copy_file_range(2) while a read transaction holds the file's SHARED
+// lock, so no writer can change it meanwhile: a consistent image, taken at
+// the kernel's copy speed (one lock for the whole file, but no restart).
+// For a rollback-journal file only: a WAL file's last commits are in -wal.
+// Returns the bytes copied. REQUIRES: no read transaction is open on src.
+std::int64_t copy_file_locked(Database& src, const std::string& dest_path);
 
 }  // namespace syncpipe::sqlite

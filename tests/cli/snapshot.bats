@@ -495,7 +495,7 @@ big_rollback_db() {
     [ -z "$(ls -A "$copies")" ]
     snap "$db" --copy-dir "$copies" -v
     check_stream "$out"
-    grep -q 'copied [0-9]* pages' "$err"
+    grep -q 'copied [0-9]* \(pages\|bytes\)' "$err"
     [ -z "$(ls -A "$copies")" ]
     # the rows of the copy are the rows of the file
     [ "$(jqs '[.[] | select(.t == "row" and .table == "chat")] | length')" = \

@@ -6,8 +6,10 @@
 // rollback-journal file is first copied page by page into a private scratch
 // file with the backup API (sqlite/backup.hpp), one short step under the lock
 // at a time, and the stream is read from that copy: once the copy is done,
-// the tenant file is no longer locked, however slow the consumer. A WAL file
-// is read in place: WAL readers never block writers.
+// the tenant file is no longer locked, however slow the consumer. When writes
+// keep restarting that copy, the file's bytes are copied under one shared
+// lock instead (sqlite::copy_file_locked). A WAL file is read in place: WAL
+// readers never block writers.
 #pragma once
 
 #include <optional>
@@ -41,13 +43,10 @@ class Source {
 
   // The database to read: the file itself, or its copy.
   sqlite::Database& db() { return copy_ ? *copy_ : file_; }
-  // Set when the rows come from a copy.
-  const std::optional<sqlite::BackupStats>& copied() const { return stats_; }
 
  private:
   sqlite::Database file_;
   std::optional<sqlite::Database> copy_;
-  std::optional<sqlite::BackupStats> stats_;
   void remove_scratch();  // the copy stays readable through copy_ until it closes
 
   std::string dir_;  // the scratch directory while the copy is made, else empty
