@@ -40,6 +40,9 @@ CREATE INDEX IF NOT EXISTS schema_history_client_idx ON sync_metadata.schema_his
 REVOKE ALL ON sync_metadata.schema_history FROM PUBLIC;
 REVOKE ALL ON sync_metadata.schema_history FROM sync_service;
 GRANT SELECT ON sync_metadata.schema_history TO sync_service;
+-- its rows are written by the definer functions only: no sequence use (002 grants it on a re-run)
+REVOKE ALL ON SEQUENCE sync_metadata.schema_history_id_seq FROM PUBLIC;
+REVOKE ALL ON SEQUENCE sync_metadata.schema_history_id_seq FROM sync_service;
 ALTER TABLE sync_metadata.schema_history ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sync_metadata.schema_history FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS sync_service_own_host ON sync_metadata.schema_history;

@@ -122,6 +122,7 @@ hosts:true:sync_service_own_host
 leader_election:true:sync_service_own_host
 quarantine:true:sync_service_own_host
 row_state:true:sync_service_own_host
+schema_history:true:sync_service_own_host
 sync_jobs:true:sync_service_own_host
 sync_progress:true:sync_service_own_host" ]
 }
