@@ -11,6 +11,16 @@
 --
 -- Every table of the schema is covered, including ones added by later migrations when this file is
 -- re-run: a table with neither host_id nor cluster_id makes the migration fail.
+--
+-- RESTRICTIVE policies (ANDed with the one above) narrow what the service writes further:
+--   sync_service_own_clients  rows of row_state, quarantine, conflict_log, sync_jobs, sync_progress,
+--                             deleted_rows and cache_events name a client registered to the host, so a
+--                             node cannot write rows for another host's tenant under its own host_id.
+--                             The client list is an uncorrelated subquery: run once per statement and
+--                             hashed, not a lookup per row.
+--   sync_service_open_job     a finished job (status other than running) is history: not updated.
+--   sync_service_open_conflict  a resolved conflict (resolved_at set) is history: not updated.
+-- deleted_rows is read-only for the service (002_role.sql): only delete_rows() appends to it.
 
 BEGIN;
 
@@ -55,5 +65,31 @@ BEGIN
     END LOOP;
 END
 $$;
+
+DO $$
+DECLARE
+    t    text;
+    mine text := '(client_id IS NULL OR client_id IN (SELECT d.client_id FROM sync_metadata.client_deployments d'
+                 ' WHERE d.host_id = current_setting(''syncpipe.host_id'', true)))';
+BEGIN
+    FOREACH t IN ARRAY ARRAY['row_state', 'quarantine', 'conflict_log', 'sync_jobs', 'sync_progress',
+                             'deleted_rows', 'cache_events']
+    LOOP
+        EXECUTE format('DROP POLICY IF EXISTS sync_service_own_clients ON sync_metadata.%I', t);
+        EXECUTE format('DROP POLICY IF EXISTS sync_service_own_clients_update ON sync_metadata.%I', t);
+        EXECUTE format('CREATE POLICY sync_service_own_clients ON sync_metadata.%I AS RESTRICTIVE FOR INSERT'
+                       ' TO sync_service WITH CHECK %s', t, mine);
+        EXECUTE format('CREATE POLICY sync_service_own_clients_update ON sync_metadata.%I AS RESTRICTIVE FOR UPDATE'
+                       ' TO sync_service USING %s WITH CHECK %s', t, mine, mine);
+    END LOOP;
+END
+$$;
+
+DROP POLICY IF EXISTS sync_service_open_job ON sync_metadata.sync_jobs;
+CREATE POLICY sync_service_open_job ON sync_metadata.sync_jobs AS RESTRICTIVE FOR UPDATE TO sync_service
+    USING (status = 'running') WITH CHECK (true);
+DROP POLICY IF EXISTS sync_service_open_conflict ON sync_metadata.conflict_log;
+CREATE POLICY sync_service_open_conflict ON sync_metadata.conflict_log AS RESTRICTIVE FOR UPDATE TO sync_service
+    USING (resolved_at IS NULL) WITH CHECK (true);
 
 COMMIT;

@@ -2,9 +2,90 @@
 --
 -- All are SECURITY DEFINER (they run as the admin who owns them) with a fixed search_path, and quote
 -- every identifier with format('%I'). EXECUTE is revoked from PUBLIC; only delete_rows is granted
--- to sync_service. The others are admin acts.
+-- to sync_service (and name_problem, which the client_deployments CHECKs call). The others are
+-- admin acts.
 
 BEGIN;
+
+-- name_problem(p_kind, p_name) -> NULL when p_name is acceptable as a tenant's p_kind ('client id'
+-- or 'schema'), else why not, in one line. The one rule for tenant names, used by the
+-- client_deployments CHECKs (007_tenant_names.sql), sync-load --provision (through
+-- tenant_problem) and every definer function that reaches a tenant schema:
+--   a plain identifier: ^[a-z_][a-z0-9_]*$, at most 63 bytes (no quoting needed, never truncated;
+--   no newline, no path separator);
+--   a schema is not reserved: public, sync_metadata, information_schema, pg_*.
+CREATE OR REPLACE FUNCTION sync_metadata.name_problem(p_kind text, p_name text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT CASE
+        WHEN p_name IS NULL THEN format('%s is missing', p_kind)
+        WHEN p_name !~ '^[a-z_][a-z0-9_]*$' OR octet_length(p_name) > 63 THEN
+            -- to_json: the name on one line, a newline or a quote escaped.
+            format('%s %s is not a plain identifier (a-z, 0-9 and _, not starting with a digit, at most 63 bytes)',
+                   p_kind, to_json(p_name)::text)
+        WHEN p_kind = 'schema' AND (p_name IN ('public', 'sync_metadata', 'information_schema') OR p_name LIKE 'pg\_%') THEN
+            format('schema %s is reserved', p_name)
+    END
+$fn$;
+REVOKE ALL ON FUNCTION sync_metadata.name_problem(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sync_metadata.name_problem(text, text) TO sync_service;
+
+-- schema_objects(p_schema) -> NULL when schema p_schema is missing or empty, else a one-line list
+-- of (up to three of) the objects it holds: relations, functions, types, extensions, operators,
+-- collations. A tenant gets a schema of its own: one that already holds something is not a
+-- tenant schema (007_tenant_names.sql refuses to register it).
+CREATE OR REPLACE FUNCTION sync_metadata.schema_objects(p_schema text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = p_schema),
+    objects AS (
+        SELECT 'relation ' || quote_ident(c.relname) AS o FROM pg_class c, ns WHERE c.relnamespace = ns.oid
+        UNION ALL
+        SELECT 'function ' || quote_ident(p.proname) FROM pg_proc p, ns WHERE p.pronamespace = ns.oid
+        UNION ALL
+        SELECT 'type ' || quote_ident(t.typname) FROM pg_type t, ns
+         WHERE t.typnamespace = ns.oid AND t.typrelid = 0
+           AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
+        UNION ALL
+        SELECT 'extension ' || quote_ident(x.extname) FROM pg_extension x, ns WHERE x.extnamespace = ns.oid
+        UNION ALL
+        SELECT 'operator ' || o.oprname FROM pg_operator o, ns WHERE o.oprnamespace = ns.oid
+        UNION ALL
+        SELECT 'collation ' || quote_ident(l.collname) FROM pg_collation l, ns WHERE l.collnamespace = ns.oid)
+    SELECT string_agg(o, ', ' ORDER BY o) || CASE WHEN max(total) > 3 THEN format(' and %s more', max(total) - 3) ELSE '' END
+      FROM (SELECT o, count(*) OVER () AS total FROM objects ORDER BY o LIMIT 3) x
+$fn$;
+REVOKE ALL ON FUNCTION sync_metadata.schema_objects(text) FROM PUBLIC;
+
+-- tenant_problem(p_client, p_schema) -> NULL when client p_client may be provisioned into schema
+-- p_schema, else why not: a name problem, a schema registered to another client, or a schema that
+-- is not yet the client's and already holds objects. sync-load --provision asks before it creates
+-- anything. Admin only.
+CREATE OR REPLACE FUNCTION sync_metadata.tenant_problem(p_client text, p_schema text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT coalesce(
+        sync_metadata.name_problem('client id', p_client),
+        sync_metadata.name_problem('schema', p_schema),
+        (SELECT format('schema %s is registered to client %s', p_schema, quote_literal(d.client_id))
+           FROM sync_metadata.client_deployments d WHERE d.schema_name = p_schema AND d.client_id <> p_client),
+        CASE WHEN NOT EXISTS (SELECT 1 FROM sync_metadata.client_deployments d
+                               WHERE d.client_id = p_client AND d.schema_name = p_schema)
+             THEN (SELECT format('schema %s already holds objects that are not the tenant''s: %s', p_schema, o)
+                     FROM sync_metadata.schema_objects(p_schema) AS o WHERE o IS NOT NULL)
+        END)
+$fn$;
+REVOKE ALL ON FUNCTION sync_metadata.tenant_problem(text, text) FROM PUBLIC;
 
 -- delete_rows(p_client, p_table, p_keys, p_job) -> rows deleted from the tenant table.
 --
@@ -17,8 +98,8 @@ BEGIN;
 -- integers) in the order of the table's PRIMARY KEY columns; each is cast to its column's type.
 --
 -- Refused unless: syncpipe.host_id is set; p_client is a non-archived client of that host;
--- p_table is a table of the client's schema with a primary key; that schema is not a system schema
--- nor sync_metadata; and sync_service can already INSERT and UPDATE the table (as provisioning grants),
+-- p_table is a table of the client's schema with a primary key; that schema is a tenant schema
+-- (name_problem: a plain identifier, not reserved); and sync_service can already INSERT and UPDATE the table (as provisioning grants),
 -- so this function never reaches a table the service could not write anyway.
 CREATE OR REPLACE FUNCTION sync_metadata.delete_rows(p_client text, p_table text, p_keys jsonb, p_job bigint)
 RETURNS bigint
@@ -46,7 +127,7 @@ BEGIN
         RAISE EXCEPTION 'delete_rows: client % is not an active client of host %',
             quote_literal(p_client), quote_literal(v_host) USING ERRCODE = '42501';
     END IF;
-    IF v_schema IN ('sync_metadata', 'public', 'information_schema') OR v_schema LIKE 'pg\_%' THEN
+    IF sync_metadata.name_problem('schema', v_schema) IS NOT NULL THEN
         RAISE EXCEPTION 'delete_rows: schema % of client % is not a tenant schema',
             quote_ident(v_schema), quote_literal(p_client) USING ERRCODE = '42501';
     END IF;

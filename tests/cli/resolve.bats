@@ -227,8 +227,11 @@ JSON
 # --- settling manual conflicts against a real PostgreSQL -------------------------------------------------
 
 # Host R1, tenant acme: one unresolved manual conflict, one resolved; host R2 has one of its own.
+# (sync_service reaches conflicts only of tenants registered to its host: sql/003_rls.sql.)
 conflict_rows() {
     admin "
+    INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+    VALUES ('acme', 'R1', 'acme'), ('beta', 'R2', 'beta') ON CONFLICT DO NOTHING;
     INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, row_key, key_hash, conflict_type,
         resolution_strategy, resolution, resolved_by, note, source_hash, target_hash, resolved_at)
     VALUES ('R1', 'acme', 'config', '[\"ui\"]', '$KH4', 'update_update', 'manual', 'unresolved', 'sync-resolve',

@@ -290,14 +290,15 @@ has() {
 }
 
 @test "textfile: label values are escaped; promtool accepts them" {
-    fixture_simple E 'we"ird\name' '10 seconds'
-    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
-           VALUES (E'line\nbreak', 'E', 'lb')"
+    # Client ids are plain identifiers (the database refuses others); node names are free text.
+    fixture_simple E e1 '10 seconds'
+    admin "INSERT INTO sync_metadata.hosts (host_id, node_name, last_heartbeat)
+           VALUES ('E', E'we\"ird\\\\name', now()), ('E', E'line\\nbreak', now())"
     local d="$BATS_TEST_TMPDIR/prom"
     mkdir "$d"
     run -0 st --host E --textfile "$d"
-    has "$d/syncpipe.prom" 'sync_conflicts_unresolved{client="we\"ird\\name"} 0'
-    has "$d/syncpipe.prom" 'sync_conflicts_unresolved{client="line\nbreak"} 0'
+    has "$d/syncpipe.prom" 'sync_is_leader{cluster="E",node="we\"ird\\name"} 0'
+    has "$d/syncpipe.prom" 'sync_is_leader{cluster="E",node="line\nbreak"} 0'
     run -0 promtool check metrics <"$d/syncpipe.prom"
 }
 

@@ -110,21 +110,21 @@ fingerprint() {
 @test "migrations: every sync_metadata table has forced RLS and the service policy" {
     run -0 admin "
       SELECT c.relname || ':' || (c.relrowsecurity AND c.relforcerowsecurity) || ':' ||
-             coalesce((SELECT string_agg(p.policyname, ',') FROM pg_policies p
+             coalesce((SELECT string_agg(p.policyname, ',' ORDER BY p.policyname) FROM pg_policies p
                         WHERE p.schemaname = 'sync_metadata' AND p.tablename = c.relname), '-')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'sync_metadata' AND c.relkind = 'r' ORDER BY 1"
-    [ "$output" = "cache_events:true:sync_service_own_host
+    [ "$output" = "cache_events:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 client_deployments:true:sync_service_own_host
-conflict_log:true:sync_service_own_host
-deleted_rows:true:sync_service_own_host
+conflict_log:true:sync_service_open_conflict,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+deleted_rows:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 hosts:true:sync_service_own_host
 leader_election:true:sync_service_own_host
-quarantine:true:sync_service_own_host
-row_state:true:sync_service_own_host
+quarantine:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+row_state:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
 schema_history:true:sync_service_own_host
-sync_jobs:true:sync_service_own_host
-sync_progress:true:sync_service_own_host" ]
+sync_jobs:true:sync_service_open_job,sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host
+sync_progress:true:sync_service_own_clients,sync_service_own_clients_update,sync_service_own_host" ]
 }
 
 @test "sync_service: no superuser, createdb, createrole, bypassrls; owns nothing" {
@@ -162,7 +162,7 @@ Y" ]
     refused X "INSERT INTO sync_metadata.hosts (host_id, node_name) VALUES ('Y', 'node-z')" \
         'new row violates row-level security policy for table "hosts"'
     refused X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('c9', 'Y', 'c9')" \
-        'new row violates row-level security policy for table "client_deployments"'
+        'permission denied for table client_deployments'
     refused X "INSERT INTO sync_metadata.leader_election (cluster_id, holder) VALUES ('Z9', 'node-a')" \
         'new row violates row-level security policy for table "leader_election"'
     refused X "INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
@@ -186,7 +186,7 @@ Y" ]
     [ "$output" = "hy-a
 node-a:1" ]
     refused X "UPDATE sync_metadata.client_deployments SET host_id = 'Y' WHERE client_id = 'acme'" \
-        'new row violates row-level security policy for table "client_deployments"'
+        'permission denied for table client_deployments'
     run -0 admin "SELECT host_id FROM sync_metadata.client_deployments WHERE client_id = 'acme'"
     [ "$output" = "X" ]
 }
@@ -310,12 +310,15 @@ KHG=99999999999999999999999999999999
     refused X "SELECT sync_metadata.delete_rows('acme', 'hosts', '[]', 1)" 'delete_rows: no table acme.hosts'
     run -0 admin "SELECT to_regclass('public.y') IS NOT NULL"
     [ "$output" = "t" ]
-    # A client the service registers itself cannot point delete_rows at sync_metadata.
-    run -0 svc X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
-                  VALUES ('evil', 'X', 'sync_metadata')"
+    # A registration naming sync_metadata, forged past the table's CHECK, still cannot point delete_rows there.
+    admin "ALTER TABLE sync_metadata.client_deployments DROP CONSTRAINT client_deployments_schema_name_name;
+           ALTER TABLE sync_metadata.client_deployments DISABLE TRIGGER client_deployments_schema_free;
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('evil', 'X', 'sync_metadata');
+           ALTER TABLE sync_metadata.client_deployments ENABLE TRIGGER client_deployments_schema_free"
     refused X "SELECT sync_metadata.delete_rows('evil', 'hosts', '[{\"kh\":\"$KH1\",\"k\":[\"X\",\"node-a\"]}]', 1)" \
         "delete_rows: schema sync_metadata of client 'evil' is not a tenant schema"
     admin "DELETE FROM sync_metadata.client_deployments WHERE client_id = 'evil'"
+    pgcluster_migrate "$DB"
     # Nor at a table it cannot write anyway.
     refused X "SELECT sync_metadata.delete_rows('ro', 't', '[{\"kh\":\"$KH1\",\"k\":[\"r1\"]}]', 1)" \
         'delete_rows: sync_service may not write ro.t'
@@ -467,4 +470,212 @@ beta|user|1|1|{"manual": 1}|t' ]
     [[ "$output" == *"no password supplied"* ]]
     run -0 svc "" "SELECT current_user, inet_server_addr()"
     [ "$output" = "sync_service|127.0.0.1" ]
+}
+
+# A name as an SQL literal.
+lit() { printf "'%s'" "${1//\'/\'\'}"; }
+
+@test "tenant names: the database refuses reserved schemas and names that are not plain identifiers" {
+    local n before long63 long64 bad
+    long63="$(printf 'a%.0s' {1..63})" long64="$(printf 'b%.0s' {1..64})"
+    before="$(admin "SELECT count(*) FROM sync_metadata.client_deployments")"
+    for bad in public sync_metadata information_schema pg_catalog pg_toast pg_anything Acme 1acme a-b 'a b' "a'b" \
+               a/b '' "$long64" $'line\nbreak' $'trailing\n'; do
+        run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+                      VALUES ('okname', 'X', $(lit "$bad"))"
+        [[ "$output" == *'violates check constraint "client_deployments_schema_name_name"'* ]] || { echo "schema $bad: $output"; false; }
+    done
+    for bad in Acme 1acme a-b 'a b' a/b ../x '' "$long64" $'line\nbreak' $'trailing\n'; do
+        run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+                      VALUES ($(lit "$bad"), 'X', 'okname')"
+        [[ "$output" == *'violates check constraint "client_deployments_client_id_name"'* ]] || { echo "client $bad: $output"; false; }
+    done
+    run -0 svc X "SELECT sync_metadata.name_problem('client id', E'line\\nbreak')"
+    [ "$output" = 'client id "line\nbreak" is not a plain identifier (a-z, 0-9 and _, not starting with a digit, at most 63 bytes)' ]
+    run -0 admin "SELECT count(*) FROM sync_metadata.client_deployments"
+    [ "$output" = "$before" ]
+    # The longest plain identifier PostgreSQL keeps whole is fine, and so is an underscore start.
+    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name)
+           VALUES ('$long63', 'X', '$long63'), ('_t_1', 'X', '_t_1');
+           DELETE FROM sync_metadata.client_deployments WHERE client_id IN ('$long63', '_t_1')"
+}
+
+@test "tenant names: a schema that already holds objects cannot be registered nor switched to" {
+    admin "CREATE SCHEMA occupied; CREATE TABLE occupied.app_users (id int); CREATE SCHEMA empty_one"
+    run -3 admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('occ', 'X', 'occupied')"
+    [[ "$output" == *"ERROR:  client 'occ': schema occupied already holds objects that are not the tenant's: relation app_users"* ]]
+    run -3 admin "UPDATE sync_metadata.client_deployments SET schema_name = 'occupied' WHERE client_id = 'acme'"
+    [[ "$output" == *"ERROR:  client 'acme': schema occupied already holds objects"* ]]
+    # Re-registering a tenant in the schema it already has (re-provisioning) is fine; so is an empty schema.
+    admin "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('acme', 'X', 'acme')
+           ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name;
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('emp', 'X', 'empty_one');
+           DELETE FROM sync_metadata.client_deployments WHERE client_id = 'emp'"
+    run -0 admin "SELECT sync_metadata.tenant_problem('occ', 'occupied') UNION ALL
+                  SELECT sync_metadata.tenant_problem('acme2', 'acme') UNION ALL
+                  SELECT coalesce(sync_metadata.tenant_problem('acme', 'acme'), 'ok') UNION ALL
+                  SELECT sync_metadata.tenant_problem('x', 'pg_temp')"
+    [ "$output" = "schema occupied already holds objects that are not the tenant's: relation app_users
+schema acme is registered to client 'acme'
+ok
+schema pg_temp is reserved" ]
+    run -0 admin "SELECT schema_name FROM sync_metadata.client_deployments WHERE client_id = 'acme'
+                  UNION ALL SELECT count(*)::text FROM sync_metadata.client_deployments WHERE client_id = 'occ'"
+    [ "$output" = "acme
+0" ]
+}
+
+@test "sync_service cannot register, re-point or archive a tenant; it advances generation, pauses, sets the interval" {
+    refused X "INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('c8', 'X', 'c8')" \
+        'permission denied for table client_deployments'
+    refused X "UPDATE sync_metadata.client_deployments SET schema_name = 'ro' WHERE client_id = 'acme'" \
+        'permission denied for table client_deployments'
+    refused X "UPDATE sync_metadata.client_deployments SET archived_at = now() WHERE client_id = 'acme'" \
+        'permission denied for table client_deployments'
+    run -0 svc X "UPDATE sync_metadata.client_deployments SET generation = generation + 1, updated_at = now()
+                  WHERE client_id = 'acme' RETURNING generation > 0"
+    [ "$output" = "t" ]
+    run -0 svc X "UPDATE sync_metadata.client_deployments SET sync_enabled = true, sync_interval_seconds = 60
+                  WHERE client_id = 'acme' RETURNING sync_interval_seconds"
+    [ "$output" = "60" ]
+    run -0 admin "SELECT schema_name || ':' || host_id || ':' || (archived_at IS NULL) FROM sync_metadata.client_deployments
+                   WHERE client_id = 'acme'"
+    [ "$output" = "acme:X:true" ]
+}
+
+@test "archives: deleted_rows is read-only for sync_service" {
+    admin "INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, row_key, row_data, job_id)
+           VALUES ('X', 'acme', 'user', '[\"z\"]', '{\"id\":\"z\",\"name\":\"Zoe\"}', 77)"
+    refused X "UPDATE sync_metadata.deleted_rows SET row_data = '{}' WHERE job_id = 77" \
+        'permission denied for table deleted_rows'
+    refused X "INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name, job_id) VALUES ('X', 'acme', 'user', 77)" \
+        'permission denied for table deleted_rows'
+    run -0 svc X "SELECT row_data::text FROM sync_metadata.deleted_rows WHERE job_id = 77"
+    [ "$output" = '{"id":"z","name":"Zoe"}' ]
+}
+
+@test "archives: conflict_log keeps what was recorded; only an open conflict gets its resolution" {
+    admin "INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, key_hash, source_data, resolution, resolved_at)
+           VALUES ('X', 'acme', 'user', 'c-open', 'S1', NULL, NULL), ('X', 'acme', 'user', 'c-done', 'S2', 'source', now())"
+    refused X "UPDATE sync_metadata.conflict_log SET source_data = 'forged' WHERE client_id = 'acme'" \
+        'permission denied for table conflict_log'
+    refused X "UPDATE sync_metadata.conflict_log SET detected_at = now(), key_hash = 'k' WHERE client_id = 'acme'" \
+        'permission denied for table conflict_log'
+    # sync-resolve --settle on both: only the open one takes it.
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.conflict_log SET settled_value = 'v' WHERE key_hash IN ('c-open', 'c-done')
+                             RETURNING key_hash) SELECT string_agg(key_hash, ',') FROM u"
+    [ "$output" = "c-open" ]
+    # sync-load's decision on it; afterwards it is history too.
+    run -0 svc X "UPDATE sync_metadata.conflict_log SET resolution = 'target', resolved_by = 'settle', note = 'n',
+                         resolved_at = now(), job_id = 5 WHERE key_hash = 'c-open' RETURNING resolution"
+    [ "$output" = "target" ]
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.conflict_log SET resolution = 'forged', settled_value = 'w'
+                             WHERE key_hash IN ('c-open', 'c-done') RETURNING 1) SELECT count(*) FROM u"
+    [ "$output" = "0" ]
+    run -0 admin "SELECT string_agg(key_hash || ':' || source_data || ':' || resolution || ':' || coalesce(settled_value, '-'), ','
+                                    ORDER BY key_hash) FROM sync_metadata.conflict_log WHERE key_hash IN ('c-open', 'c-done')"
+    [ "$output" = "c-done:S2:source:-,c-open:S1:target:v" ]
+}
+
+@test "archives: a finished job is history; a running job is updated by its own load" {
+    run -0 svc X "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, status)
+                  VALUES ('j-hist', 'X', 'acme', 'running') RETURNING status"
+    run -0 svc X "UPDATE sync_metadata.sync_jobs SET status = 'failed', error = 'boom', finished_at = now()
+                  WHERE stream_id = 'j-hist' RETURNING status"
+    [ "$output" = "failed" ]
+    run -0 svc X "WITH u AS (UPDATE sync_metadata.sync_jobs SET status = 'success', error = NULL
+                             WHERE stream_id = 'j-hist' RETURNING 1) SELECT count(*) FROM u"
+    [ "$output" = "0" ]
+    refused X "INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, status) VALUES ('j-hist', 'X', 'acme', 'running')
+               ON CONFLICT (stream_id) DO UPDATE SET status = 'running', error = NULL" \
+        'new row violates row-level security policy "sync_service_open_job" (USING expression) for table "sync_jobs"'
+    run -0 admin "SELECT status || ':' || error FROM sync_metadata.sync_jobs WHERE stream_id = 'j-hist'"
+    [ "$output" = "failed:boom" ]
+}
+
+@test "sync_service writes rows only for clients registered to its own host" {
+    local t sql
+    declare -A ins=(
+        [row_state]="(host_id, client_id, table_name, key_hash, key_json, src_hash) VALUES ('X', '%s', 'user', '\\x07', '[\"o1\"]', '\\x00')"
+        [quarantine]="(host_id, client_id, table_name, key_hash) VALUES ('X', '%s', 'user', '\\x07')"
+        [conflict_log]="(host_id, client_id, table_name, key_hash) VALUES ('X', '%s', 'user', 'k7')"
+        [sync_jobs]="(host_id, client_id, status) VALUES ('X', '%s', 'running')"
+        [sync_progress]="(job_id, host_id, client_id, table_name) VALUES (7, 'X', '%s', 'user')"
+        [cache_events]="(host_id, client_id, event) VALUES ('X', '%s', 'hit')")
+    for t in "${!ins[@]}"; do
+        # 'other' is host Y's client, 'ghost' nobody's: both refused under host X's own host_id.
+        for c in other ghost; do
+            sql="INSERT INTO sync_metadata.$t ${ins[$t]//%s/$c}"
+            refused X "$sql" "new row violates row-level security policy \"sync_service_own_clients\" for table \"$t\""
+        done
+        run -0 svc X "INSERT INTO sync_metadata.$t ${ins[$t]//%s/acme}"
+    done
+    refused X "UPDATE sync_metadata.row_state SET client_id = 'other' WHERE client_id = 'acme' AND key_hash = '\\x07'" \
+        'new row violates row-level security policy "sync_service_own_clients_update" for table "row_state"'
+    run -0 svc X "INSERT INTO sync_metadata.cache_events (host_id, client_id, event) VALUES ('X', NULL, 'host-level') RETURNING event"
+    run -0 admin "SELECT count(*) FROM sync_metadata.row_state WHERE client_id IN ('other', 'ghost') AND host_id = 'X'"
+    [ "$output" = "0" ]
+}
+
+@test "move_client is admin only and refuses an unknown client or host, the same host, a running job" {
+    admin "INSERT INTO sync_metadata.hosts (host_id, node_name) VALUES ('W', 'node-a');
+           INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('mover', 'X', 'mover');
+           INSERT INTO sync_metadata.sync_jobs (host_id, client_id, node_name, status) VALUES ('X', 'mover', 'node-b', 'running')"
+    refused X "SELECT sync_metadata.move_client('mover', 'W')" 'permission denied for function move_client'
+    run -3 admin "SELECT sync_metadata.move_client('nosuch', 'W')"
+    [[ "$output" == *"ERROR:  move_client: no client 'nosuch'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'nohost')"
+    [[ "$output" == *"ERROR:  move_client: no host 'nohost'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'X')"
+    [[ "$output" == *"ERROR:  move_client: client 'mover' is already on host 'X'"* ]]
+    run -3 admin "SELECT sync_metadata.move_client('mover', 'W')"
+    [[ "$output" == *"ERROR:  move_client: client 'mover' is being synced: job "*" (node node-b) running since "* ]]
+    run -0 admin "SELECT host_id FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT DISTINCT host_id FROM sync_metadata.sync_jobs WHERE client_id = 'mover'"
+    [ "$output" = "X
+X" ]
+}
+
+@test "move_client moves the registration and every host_id row of the client, and bumps its generation" {
+    admin "UPDATE sync_metadata.sync_jobs SET status = 'failed', finished_at = now(), error = 'abandoned'
+            WHERE client_id = 'mover' AND status = 'running';
+           INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
+           VALUES ('X', 'mover', 't', '\\x01', '[1]', '\\x01'), ('X', 'mover', 't', '\\x02', '[2]', '\\x02'),
+                  ('X', 'acme', 't', '\\x01', '[1]', '\\x01');
+           INSERT INTO sync_metadata.quarantine (host_id, client_id, table_name, key_hash) VALUES ('X', 'mover', 't', '\\x03');
+           INSERT INTO sync_metadata.conflict_log (host_id, client_id, table_name, key_hash) VALUES ('X', 'mover', 't', 'mk');
+           INSERT INTO sync_metadata.sync_progress (job_id, host_id, client_id, table_name) VALUES (99, 'X', 'mover', 't');
+           INSERT INTO sync_metadata.deleted_rows (host_id, client_id, table_name) VALUES ('X', 'mover', 't');
+           INSERT INTO sync_metadata.cache_events (host_id, client_id, event) VALUES ('X', 'mover', 'hit')"
+    local g0
+    g0="$(admin "SELECT generation FROM sync_metadata.client_deployments WHERE client_id = 'mover'")"
+    run -0 admin "SELECT sync_metadata.move_client('mover', 'W')"
+    [ "$output" = "client mover moved from host X to host W, 1 cache_events, 1 conflict_log, 1 deleted_rows, 1 quarantine, 2 row_state, 1 sync_jobs, 1 sync_progress" ]
+    run -0 admin "SELECT host_id, generation - $g0 FROM sync_metadata.client_deployments WHERE client_id = 'mover'"
+    [ "$output" = "W|1" ]
+    run -0 admin "SELECT count(*) FROM (
+                    SELECT host_id FROM sync_metadata.row_state WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.quarantine WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.conflict_log WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.sync_jobs WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.sync_progress WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.deleted_rows WHERE client_id = 'mover'
+                    UNION ALL SELECT host_id FROM sync_metadata.cache_events WHERE client_id = 'mover') x
+                  WHERE host_id <> 'W'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state
+                             WHERE client_id = 'acme' AND host_id = 'X' AND key_hash = '\\x01'"
+    [ "$output" = "0
+1" ]
+    # The old host sees nothing of it any more, the new one all of it.
+    run -0 svc X "SELECT count(*) FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'mover'"
+    [ "$output" = "0
+0" ]
+    run -0 svc W "SELECT count(*) FROM sync_metadata.client_deployments WHERE client_id = 'mover'
+                  UNION ALL SELECT count(*) FROM sync_metadata.row_state WHERE client_id = 'mover'"
+    [ "$output" = "1
+2" ]
+    refused X "INSERT INTO sync_metadata.row_state (host_id, client_id, table_name, key_hash, key_json, src_hash)
+               VALUES ('X', 'mover', 't', '\\x09', '[9]', '\\x09')" \
+        'new row violates row-level security policy "sync_service_own_clients" for table "row_state"'
 }

@@ -21,13 +21,13 @@ INSERT INTO other."user" VALUES ('o1', 'Olga');
 GRANT USAGE ON SCHEMA other TO sync_service;
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA other TO sync_service;
 
--- A schema the service may only read.
+-- A schema the service may only read. (Registered first: a schema that already holds tables cannot be.)
+INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('ro', 'X', 'ro');
 CREATE SCHEMA ro;
 CREATE TABLE ro.t (id text PRIMARY KEY);
 INSERT INTO ro.t VALUES ('r1');
 GRANT USAGE ON SCHEMA ro TO sync_service;
 GRANT SELECT ON ro.t TO sync_service;
-INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name) VALUES ('ro', 'X', 'ro');
 
 -- The target of the hostile table name 'x"; drop table y; --'.
 CREATE TABLE public.y (id int);

@@ -112,6 +112,15 @@ void register_tenant(pg::Connection& c, const ndjson::Header& h) {
       {pg::Param::text(h.client), pg::Param::text(h.host), pg::Param::text(h.schema), pg::Param::text(h.source)});
 }
 
+// The database's rule for tenant names and schemas (sync_metadata.tenant_problem,
+// sql/004_functions.sql): a client id or schema that is not a plain
+// identifier, a reserved schema, or one that already holds other objects.
+void check_tenant(pg::Connection& c, const ndjson::Header& h) {
+  auto r = c.exec_params("SELECT sync_metadata.tenant_problem($1, $2)",
+                         {pg::Param::text(h.client), pg::Param::text(h.schema)});
+  if (!r.is_null(0, 0)) throw InputError(fmt::format("cannot provision this tenant: {}", r.get(0, 0)));
+}
+
 }  // namespace
 
 int provision(const ProvisionOptions& opt) {
@@ -124,11 +133,12 @@ int provision(const ProvisionOptions& opt) {
   bool lz4 = opt.lz4 && has_lz4(conn);
   std::string schema = conn.quote_ident(head.header.schema);
   std::string role = conn.quote_ident(opt.service_role);
+  check_tenant(conn, head.header);
+  register_tenant(conn, head.header);  // first: the database refuses a schema holding objects already
   conn.exec_sql("CREATE SCHEMA IF NOT EXISTS " + schema);
   for (const auto& t : tables) create_or_extend(conn, head.header.schema, t, lz4);
   conn.exec_sql("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
   conn.exec_sql("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
-  register_tenant(conn, head.header);
   tx.commit();
   log::info("provisioned tenant {} in schema {} ({} tables{})", head.header.client, head.header.schema,
             tables.size(), lz4 ? ", lz4 TOAST compression" : "");
