@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <vector>
 #include <fmt/format.h>
 
 #include "core/encoding.hpp"
@@ -91,6 +93,19 @@ PgType choose_pg_type(std::string_view decl, std::string_view name, const ClassS
   if (contains(d, "REAL") || contains(d, "FLOA") || contains(d, "DOUB")) return PgType::Double;
   if (contains(d, "DATE") && !contains(d, "TIME")) return PgType::Text;  // 'YYYY-MM-DD' kept as written
   return from_values(seen);  // DATETIME, NUMERIC, DECIMAL, no type: decided by the data
+}
+
+bool could_choose_pg_type(std::string_view decl, std::string_view name, PgType t) {
+  // One value class of each kind, and reals beside integers beyond 2^53: every
+  // branch of from_values() and of the boolean-name rule.
+  std::vector<ClassStats> cases(6);
+  cases[1].integer = true;
+  cases[2].real = true;
+  cases[3].text = true;
+  cases[4].blob = true;
+  cases[5].real = cases[5].integer = true;
+  cases[5].max_abs_int = std::numeric_limits<std::int64_t>::max();
+  return std::any_of(cases.begin(), cases.end(), [&](const ClassStats& s) { return choose_pg_type(decl, name, s) == t; });
 }
 
 namespace {

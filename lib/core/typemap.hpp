@@ -29,6 +29,10 @@ struct ClassStats {
 // Chooses the PostgreSQL type of a column from its declared type, its name
 // and (optionally) the classes of the values present when it is provisioned.
 PgType choose_pg_type(std::string_view decl, std::string_view name, const ClassStats& seen);
+// True when choose_pg_type could have chosen t for this column with some
+// values present (schema evolution: a declared type that can no longer map
+// to the column's type is a type change).
+bool could_choose_pg_type(std::string_view decl, std::string_view name, PgType t);
 
 // Converts v into the target image for a column of type t. Returns the
 // reason when PostgreSQL cannot hold the value as that type (the row is then

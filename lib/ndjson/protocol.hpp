@@ -54,6 +54,10 @@ struct Column {
 // The synthetic key column of a table with neither a primary key nor a
 // usable unique index (key_source "rowid"): the row's SQLite rowid.
 inline constexpr const char* kRowidColumn = "_sqlite_rowid";
+// The synthetic key column of such a table whose own columns shadow all three
+// names of the rowid (rowid, _rowid_, oid), so SQLite gives no access to it
+// (key_source "row_content"): the row's content hash and a duplicate counter.
+inline constexpr const char* kRowContentColumn = "_sqlite_row";
 
 struct TableSchema {
   std::string name;

@@ -40,6 +40,9 @@ class Database {
 
   sqlite3* handle() const { return db_.get(); }
   const std::string& path() const { return path_; }
+  // The file named in error messages from now on (e.g. the tenant file of
+  // which this is a private copy). Statements prepared earlier keep the old.
+  void name_in_messages(std::string path) { path_ = std::move(path); }
 
  private:
   Database(std::unique_ptr<sqlite3, DatabaseCloser> db, std::string path);

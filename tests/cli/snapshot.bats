@@ -10,6 +10,7 @@
 # libxxhash with ctypes). No PostgreSQL.
 
 bats_require_minimum_version 1.5.0
+source "$BATS_TEST_DIRNAME/../lib/helpers.bash"
 
 setup_file() {
     export SNAP="${SYNCPIPE_BUILD:?set SYNCPIPE_BUILD to the meson build dir}/tools/snapshot/sync-snapshot"
@@ -364,6 +365,8 @@ sh_writer() {
 # concurrent_snapshots MODE: snapshots in a loop while a writer commits.
 concurrent_snapshots() {
     local mode="$1" db="$BATS_TEST_TMPDIR/conc.db" seconds=6
+    shift  # the rest: more sync-snapshot options
+    restarted=0
     if [[ -x "$GEN" ]]; then
         "$GEN" create --schema-sql "$FIX/webui-schema.sql" --out "$db" --journal "$mode" \
             --users 3 --chats-per-user 20 >/dev/null 2>&1
@@ -382,7 +385,8 @@ concurrent_snapshots() {
     fi
     local writer=$! runs=0 seen=()
     while kill -0 "$writer" 2>/dev/null || ((runs < 3)); do
-        snap "$db" || { cat "$err" >&2; kill "$writer" 2>/dev/null; return 1; }
+        snap "$db" "$@" || { cat "$err" >&2; kill "$writer" 2>/dev/null; return 1; }
+        if grep -q '([1-9][0-9]* restarts' "$err"; then restarted=$((restarted + 1)); fi
         check_stream "$out"
         read -r chats msgs counter < <(invariant "$out")
         echo "snapshot $runs: chats=$chats messages=$msgs counter=$counter" >&2
@@ -416,4 +420,131 @@ concurrent_snapshots() {
     for o in $opts; do
         grep -qF -- "*$o*" "$page" || { echo "not in the page: $o" >&2; return 1; }
     done
+}
+
+# --- the app comes first: the file's lock is not held while the stream waits --
+
+# A snapshot of $db whose consumer never reads: it is started in the
+# background with stdout on a FIFO that this shell holds open but does not
+# read, and returns once the snapshot is blocked writing to that full pipe.
+# Sets $stalled (its pid).
+stalled_snapshot() {
+    local db="$1"
+    shift
+    fifo="$BATS_TEST_TMPDIR/stream.fifo"
+    mkfifo "$fifo"
+    exec 8<>"$fifo"  # a reader that never reads: the pipe fills and stays full
+    "$SNAP" --client acme --no-lease "$@" "$db" >"$fifo" 2>"$BATS_TEST_TMPDIR/stalled.err" &
+    stalled=$!
+    wait_for 60 blocked_on_pipe "$stalled"
+}
+blocked_on_pipe() { [[ "$(cat "/proc/$1/wchan" 2>/dev/null)" == *pipe_write ]]; }  # anon_pipe_write on 6.x
+end_stalled() {
+    [[ -n "${stalled:-}" ]] || return 0
+    kill "$stalled" 2>/dev/null || true
+    wait "$stalled" 2>/dev/null || true
+    stalled=
+    exec 8<&-
+}
+teardown() { end_stalled; }  # also when a test fails before it ends the snapshot
+# app_write DB TIMEOUT_MS: one Open WebUI-like write with a busy timeout.
+app_write() {
+    sqlite3 -cmd ".timeout $2" "$1" \
+        "INSERT INTO config(\"key\", value) VALUES ('app-write-$RANDOM$RANDOM', '1')"
+}
+big_rollback_db() {
+    db="$BATS_TEST_TMPDIR/app.db"
+    "$GEN" create --schema-sql "$FIX/webui-schema.sql" --out "$db" --journal delete \
+        --users 3 --chats-per-user 20 >/dev/null
+    [ "$(journal_bytes "$db")" = " 1 1" ]
+    [ "$(stat -c %s "$db")" -gt 1048576 ]  # far more than a pipe holds
+}
+
+@test "rollback journal: an app writer commits while the snapshot's consumer does not read" {
+    [[ -x "$GEN" ]] || skip "syncpipe-gen is not built"
+    big_rollback_db
+    stalled_snapshot "$db"
+    run app_write "$db" 5000  # Open WebUI's busy timeout
+    end_stalled
+    echo "$output"
+    [ "$status" = 0 ]
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM config WHERE \"key\" LIKE 'app-write-%'")" = 1 ]
+    [ "$(journal_bytes "$db")" = " 1 1" ]
+}
+
+@test "--copy never: the snapshot holds the lock until read, so the same writer is locked out" {
+    [[ -x "$GEN" ]] || skip "syncpipe-gen is not built"
+    big_rollback_db
+    stalled_snapshot "$db" --copy never
+    run app_write "$db" 500
+    end_stalled
+    [ "$status" != 0 ]
+    [[ "$output" == *"database is locked"* ]]
+}
+
+@test "the scratch copy leaves nothing in --copy-dir, even killed; a WAL file is read in place" {
+    [[ -x "$GEN" ]] || skip "syncpipe-gen is not built"
+    big_rollback_db
+    copies="$BATS_TEST_TMPDIR/copies"
+    mkdir "$copies"
+    stalled_snapshot "$db" --copy-dir "$copies"
+    # removed once open: the stalled run reads it through its descriptor
+    [ -z "$(ls -A "$copies")" ]
+    [ "$(find "/proc/$stalled/fd" -lname "$copies/*copy.db (deleted)" | wc -l)" = 1 ]
+    end_stalled
+    [ -z "$(ls -A "$copies")" ]
+    snap "$db" --copy-dir "$copies" -v
+    check_stream "$out"
+    grep -q 'copied [0-9]* \(pages\|bytes\)' "$err"
+    [ -z "$(ls -A "$copies")" ]
+    # the rows of the copy are the rows of the file
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "chat")] | length')" = \
+        "$(sqlite3 "$db" 'SELECT count(*) FROM chat')" ]
+    sqlite3 "$db" 'PRAGMA journal_mode=WAL' >/dev/null
+    snap "$db" --copy-dir "$copies" -v
+    check_stream "$out"
+    ! grep -q 'copied' "$err"
+    [ -z "$(ls -A "$copies")" ]
+    run "$SNAP" --client acme --no-lease --copy sometimes "$db"
+    [ "$status" = 64 ]
+    [[ "$output" == *"--copy must be auto, always or never"* ]]
+}
+
+@test "consistency: 1-page copy steps under concurrent writes give consistent snapshots" {
+    [[ -x "$GEN" ]] || skip "syncpipe-gen is not built"
+    concurrent_snapshots delete --copy-step-pages 1 -v
+    grep -q 'copied [0-9]* pages' "$err"
+    echo "$restarted copies restarted after a write" >&2  # how often depends on timing: reported only
+}
+
+@test "rowid names shadowed by columns: another name of the rowid, else the row content with duplicates counted" {
+    db=$(mkdb shadow.db "$FIX/webui-schema.sql")
+    sqlite3 "$db" "CREATE TABLE half(\"_ROWID_\" TEXT, v INTEGER);
+        INSERT INTO half VALUES ('a', 1), ('a', 1);
+        CREATE TABLE shadowed(RowId TEXT, oid INTEGER, _rowid_ BLOB, v REAL);
+        INSERT INTO shadowed VALUES ('x', 1, 1, 0.5), ('x', 1, 1, 0.5), (NULL, NULL, NULL, NULL),
+                                    ('x', 1, '1', 0.5), ('y', 2, NULL, 1e300), ('x', 1, 1, 0.5);"
+    snap "$db"
+    check_stream "$out"
+    # one name left: the real rowid under it, not the column
+    [ "$(table_rec half | jq -c '[.key, .key_source]')" = '[["_sqlite_rowid"],"rowid"]' ]
+    [ "$(jqs -c '[.[] | select(.t == "row" and .table == "half") | .v]')" = '[["a",1,1],["a",1,2]]' ]
+    # none left: the key is the row content plus a count of identical rows
+    [ "$(table_rec shadowed | jq -c '[.key, .key_source, .columns[-1].name, .columns[-1].decl]')" = \
+        '[["_sqlite_row"],"row_content","_sqlite_row","TEXT"]' ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed")] | length')" = 6 ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | unique | length')" = 6 ]
+    # the three identical rows are -1, -2, -3 of one content hash; '1' (TEXT, kept as such by the BLOB
+    # affinity of _rowid_) is another content than 1
+    [ "$(jqs -r '[.[] | select(.t == "row" and .table == "shadowed") | .v[4] | split("-")[1]] | sort | join(",")')" = \
+        "1,1,1,1,2,3" ]
+    [ "$(jqs '[.[] | select(.t == "row" and .table == "shadowed") | .v[4] | split("-")[0]] | unique | length')" = 4 ]
+    # the same file gives the same keys again (stable across runs)
+    keys=$(jqs -c '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | sort')
+    snap "$db"
+    [ "$(jqs -c '[.[] | select(.t == "row" and .table == "shadowed") | .kh] | sort')" = "$keys" ]
+    # a table that already has the synthetic column's name is refused
+    sqlite3 "$db" "CREATE TABLE clash(rowid, oid, _rowid_, _sqlite_row)"
+    run ! snap "$db"
+    grep -q 'table "clash" already has a column named _sqlite_row' "$err"
 }

@@ -4,15 +4,27 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "evolve.hpp"
 #include "ndjson/reader.hpp"
 #include "ndjson/writer.hpp"
 #include "target.hpp"
 
 namespace syncpipe::diff {
 
-Differ::Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const std::string& client,
-               const std::string& schema, const DiffOptions& opt)
-    : target_(target), base_(base), out_(out), client_(client), schema_(schema), opt_(opt) {
+namespace {
+
+// Quotes doubled, for an SQL literal an operator copies from a message.
+std::string sql_quote(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out;
+}
+
+}  // namespace
+
+Differ::Differ(Target& target, Evolver& evolver, BaseState& base, ndjson::RecordWriter& out,
+               const std::string& client, const std::string& schema, const DiffOptions& opt)
+    : target_(target), evolver_(evolver), base_(base), out_(out), client_(client), schema_(schema), opt_(opt) {
   if (opt_.batch_rows == 0) opt_.batch_rows = 1;
   base_rows_.assign(base_.tables.size(), 0);
   for (auto& [kh, e] : base_.entries) {
@@ -24,7 +36,13 @@ Differ::Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const
 
 void Differ::run(ndjson::Reader& in) {
   while (in.next()) {
-    switch (ndjson::record_type(in)) {
+    const auto type = ndjson::record_type(in);
+    if (stopped_table_) {  // nothing of a stopped table goes on: no change, no delete
+      if (type == ndjson::RecordType::TableEnd && ndjson::parse_table_end(in).table == table_.name)
+        stopped_table_ = in_table_ = false;
+      continue;
+    }
+    switch (type) {
       case ndjson::RecordType::Row: on_row(in); break;
       case ndjson::RecordType::Table: on_table(in); break;
       case ndjson::RecordType::TableEnd: on_table_end(in); break;
@@ -40,6 +58,15 @@ void Differ::run(ndjson::Reader& in) {
 void Differ::on_table(ndjson::Reader& in) {
   if (in_table_) in.fail(fmt::format("table record inside table \"{}\" (no table_end before it)", table_.name));
   table_ = ndjson::parse_table(in);
+  in_table_ = true;
+  if (auto why = evolver_.fit(table_, target_)) {
+    stopped_.push_back(fmt::format("table {} stopped ({}): its rows are not synced until an admin runs "
+                                   "SELECT sync_metadata.reset_table('{}', '{}')",
+                                   table_.name, *why, sql_quote(client_), sql_quote(table_.name)));
+    log::warn("{}: {}", client_, stopped_.back());
+    stopped_table_ = true;
+    return;
+  }
   const auto* cols = target_.columns(table_.name);
   if (!cols)
     throw RuntimeError(fmt::format("table {} of tenant {} is not provisioned in schema {} (re-run provisioning)",

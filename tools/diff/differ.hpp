@@ -25,6 +25,7 @@ class RecordWriter;
 
 namespace syncpipe::diff {
 
+class Evolver;
 class Target;
 
 struct DiffOptions {
@@ -41,12 +42,15 @@ struct DiffStats {
 
 class Differ {
  public:
-  Differ(Target& target, BaseState& base, ndjson::RecordWriter& out, const std::string& client,
+  Differ(Target& target, Evolver& evolver, BaseState& base, ndjson::RecordWriter& out, const std::string& client,
          const std::string& schema, const DiffOptions& opt);
 
   // REQUIRES: `in` is positioned after the header; the base record was written.
   void run(ndjson::Reader& in);
   const DiffStats& stats() const { return stats_; }
+  // Tables left out because their key or a column type changed (evolve.hpp),
+  // one message each.
+  const std::vector<std::string>& stopped() const { return stopped_; }
 
  private:
   struct Candidate {
@@ -84,6 +88,7 @@ class Differ {
   void emit(Outcome&& o);
 
   Target& target_;
+  Evolver& evolver_;
   BaseState& base_;
   ndjson::RecordWriter& out_;
   std::string client_, schema_;
@@ -93,6 +98,8 @@ class Differ {
 
   // The current table.
   bool in_table_ = false;
+  bool stopped_table_ = false;  // the current table is stopped: its records are dropped
+  std::vector<std::string> stopped_;
   ndjson::TableSchema table_;
   std::vector<PgType> types_;
   std::vector<std::string> names_;

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "differ.hpp"
+#include "evolve.hpp"
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol.hpp"
 #include "ndjson/reader.hpp"
@@ -129,7 +130,8 @@ int run(int argc, char** argv) {
   ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg.generation});
   out.record(rec);
   opt.diff.skip_unchanged = h.skip_unchanged;
-  Differ differ(target, base, out, h.client, h.schema, opt.diff);
+  Evolver evolver(opt.dsn, h);
+  Differ differ(target, evolver, base, out, h.client, h.schema, opt.diff);
   try {
     differ.run(in);
   } catch (const StaleHintError&) {
@@ -138,6 +140,12 @@ int run(int argc, char** argv) {
   }
   out.finish();
   report(h, base, hit, differ.stats());
+  // The other tables were written and will load; the run still fails, loudly.
+  if (!differ.stopped().empty()) {
+    std::string all;
+    for (const auto& s : differ.stopped()) all += (all.empty() ? "" : "; ") + s;
+    throw RuntimeError(fmt::format("tenant {}: {}", h.client, all));
+  }
   return exit_code::kOk;
 }
 

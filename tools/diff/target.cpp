@@ -86,17 +86,33 @@ Target::~Target() = default;
 
 void Target::read_types() {
   auto r = conn_.exec_params(
-      "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+      "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
+      "(SELECT k.ord FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+      "WHERE i.indrelid = c.oid AND i.indisprimary AND k.attnum = a.attnum) FROM pg_attribute a "
       "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
       "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
       {pg::Param::text(header_.schema)});
-  for (int i = 0; i < r.ntuples(); ++i)
-    types_[std::string(r.get(i, 0))][std::string(r.get(i, 1))] = std::string(r.get(i, 2));
+  for (int i = 0; i < r.ntuples(); ++i) {
+    std::string table(r.get(i, 0));
+    types_[table][std::string(r.get(i, 1))] = std::string(r.get(i, 2));
+    if (!r.is_null(i, 3)) keys_[table][static_cast<int>(r.get_int64(i, 3))] = std::string(r.get(i, 1));
+  }
 }
 
 const std::map<std::string, std::string>* Target::columns(const std::string& table) const {
   auto it = types_.find(table);
   return it == types_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Target::primary_key(const std::string& table) const {
+  std::vector<std::string> out;
+  if (auto it = keys_.find(table); it != keys_.end())
+    for (const auto& [pos, name] : it->second) out.push_back(name);
+  return out;
+}
+
+void Target::add_columns(const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols) {
+  for (const auto& [name, type] : cols) types_[table][name] = type;
 }
 
 BaseState Target::read_base() {

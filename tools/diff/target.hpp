@@ -56,6 +56,11 @@ class Target {
   void read_types();
   // The columns of `table`, nullopt if the schema has no such table.
   const std::map<std::string, std::string>* columns(const std::string& table) const;
+  // The PRIMARY KEY columns of `table` in key order (empty if none or no table).
+  std::vector<std::string> primary_key(const std::string& table) const;
+  // Columns added since read_types() (schema evolution, evolve.hpp): this
+  // transaction's snapshot cannot read them from the catalog.
+  void add_columns(const std::string& table, const std::vector<std::pair<std::string, std::string>>& cols);
   // Every row_state row of the tenant (fetched through a cursor in chunks).
   BaseState read_base();
   bool is_empty(const std::string& table);
@@ -77,6 +82,7 @@ class Target {
   const ndjson::Header& header_;
   std::unique_ptr<pg::Transaction> tx_;
   std::map<std::string, std::map<std::string, std::string>> types_;
+  std::map<std::string, std::map<int, std::string>> keys_;  // table -> key position -> column
   std::optional<std::map<std::string, ndjson::Settlement>> settled_;  // "kh|h|target_h" ->
 };
 

@@ -89,7 +89,9 @@ void TableSink::upsert_updates() {
   std::string target = c.quote_qualified(schema_name_, schema_->name);
   c.exec_sql("CREATE TEMP TABLE " + stage + " (LIKE " + target + ") ON COMMIT DROP");
   {
-    pg::CopyIn copy(c, "", stage, {});
+    // the stream's columns: the target may have more (a column dropped in the
+    // source stays, sync-diff(1) "Schema changes"); they keep their values
+    pg::CopyIn copy(c, "", stage, schema_->column_names());
     copy.add_rows(updates_);
     copy.finish();
   }

@@ -45,6 +45,7 @@ std::string insert_sql(sqlite::Database& db, const ndjson::TableSchema& t) {
   std::string cols, params;
   std::size_t n = 0;
   for (const auto& c : t.columns) {
+    if (t.key_source == "row_content" && c.name == ndjson::kRowContentColumn) continue;  // not a SQLite column
     bool rowid = t.key_source == "rowid" && c.name == ndjson::kRowidColumn;
     if (!rowid) {
       while (n < created.size() && created[n].hidden != 0) ++n;
@@ -92,6 +93,9 @@ void SqliteWriter::on_table(ndjson::Reader& in) {
   if (insert_) in.fail(fmt::format("table \"{}\" begins before table \"{}\" ended", next.name, table_.name));
   table_ = std::move(next);
   names_ = table_.column_names();
+  content_key_ = SIZE_MAX;
+  for (std::size_t i = 0; table_.key_source == "row_content" && i < names_.size(); ++i)
+    if (names_[i] == ndjson::kRowContentColumn) content_key_ = i;
   insert_ = std::make_unique<sqlite::Statement>(db_, insert_sql(db_, table_), table_.name);
   rows_ = 0;
 }
@@ -105,7 +109,9 @@ void SqliteWriter::on_row(ndjson::Reader& in) {
   if (key_hash(cb_, table_.name, table_.key_of(v)) != head.kh || row_hash(cb_, names_, v) != head.h)
     in.fail(fmt::format("table \"{}\" key {}: kh or h does not match the values", table_.name,
                         ndjson::values_json(table_.key_of(v))));
-  for (std::size_t i = 0; i < v.size(); ++i) bind(*insert_, static_cast<int>(i + 1), v[i]);
+  int param = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (i != content_key_) bind(*insert_, ++param, v[i]);
   insert_->step();
   insert_->reset();
   ++rows_;

@@ -48,6 +48,7 @@ class SqliteWriter {
   bool progress_;
   ndjson::TableSchema table_;
   std::vector<std::string> names_;
+  std::size_t content_key_ = SIZE_MAX;  // the synthetic _sqlite_row column: hashed, not written
   std::unique_ptr<sqlite::Statement> insert_;
   CanonicalBuffer cb_;
   Row row_;

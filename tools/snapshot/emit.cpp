@@ -18,41 +18,18 @@ namespace syncpipe::snapshot {
 
 namespace {
 
-// Writes column i as a protocol value into `out` and its canonical form into
-// `cb`, without copying TEXT/BLOB bytes into a Value.
-void put_column(const sqlite::Statement& st, int i, const std::string& name, ndjson::JsonBuf& out,
-                CanonicalBuffer& cb) {
-  auto type = st.column_type(i);
-  if (type == sqlite::ColumnType::Null) {
-    out.null();
-    return;
+// Writes a column's value as a protocol value into `out` and its canonical
+// form into `cb`, without copying TEXT/BLOB bytes into a Value.
+void put_column(const ValueRef& v, const std::string& name, ndjson::JsonBuf& out, CanonicalBuffer& cb) {
+  switch (v.kind) {
+    case Kind::Null: out.null(); return;
+    case Kind::Integer: out.integer(v.i); break;
+    case Kind::Real: out.real(v.r); break;
+    case Kind::Text: out.text(v.s); break;
+    case Kind::Blob: out.blob(v.s); break;
   }
   cb.name(name);
-  switch (type) {
-    case sqlite::ColumnType::Integer: {
-      auto v = st.column_int64(i);
-      out.integer(v);
-      cb.integer(v);
-      break;
-    }
-    case sqlite::ColumnType::Real: {
-      auto v = st.column_double(i);
-      out.real(v);
-      cb.real(v);
-      break;
-    }
-    case sqlite::ColumnType::Text: {
-      auto v = st.column_bytes(i);
-      out.text(v);
-      cb.text(v);
-      break;
-    }
-    default: {
-      auto v = st.column_bytes(i);
-      out.blob(v);
-      cb.blob(v);
-    }
-  }
+  cb.value(v);
 }
 
 // Column i of the current row as the hashes read it: straight from SQLite's
@@ -94,10 +71,20 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
   ndjson::RowWriter row(schema.name);
   std::uint64_t rows = 0;
   const auto names = schema.column_names();
-  auto column = [&](std::size_t i) { return column_ref(st, i); };
-  auto key_column = [&](std::size_t k) { return column_ref(st, schema.key_index[k]); };
+  // A row-content key (table_plan.hpp) is the last column, computed here.
+  const std::size_t own = names.size() - (plan.row_content_key ? 1 : 0);
+  std::string content_key;
+  Hash128 last_content;
+  std::uint64_t same_rows = 0;
+  auto sqlite_column = [&](std::size_t i) { return column_ref(st, i); };
+  auto column = [&](std::size_t i) {
+    return i < own ? column_ref(st, i) : ValueRef{Kind::Text, 0, 0, content_key};
+  };
+  auto key_column = [&](std::size_t k) { return column(schema.key_index[k]); };
   if (hint) hint->begin_table(schema.name);
   while (st.step()) {
+    if (plan.row_content_key)
+      content_key = row_content_key(row_hash_at(row_cb, names, own, sqlite_column), last_content, same_rows);
     const Hash128 kh = key_hash_at(key_cb, schema.name, schema.key_index.size(), key_column);
     if (hint) {
       hint->prefetch(kh);  // the cache slot arrives while the row is hashed
@@ -107,7 +94,7 @@ void emit_table(sqlite::Database& db, const TablePlan& plan, ndjson::RecordWrite
     ndjson::JsonBuf& v = row.begin();
     for (int i = 0; i < ncols; ++i) {
       if (i) row.next_value();
-      put_column(st, i, schema.columns[static_cast<std::size_t>(i)].name, v, row_cb);
+      put_column(column(static_cast<std::size_t>(i)), names[static_cast<std::size_t>(i)], v, row_cb);
     }
     const std::string& line = row.finish(kh, row_cb.hash());
     if (line.size() > max_record)

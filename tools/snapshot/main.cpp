@@ -22,6 +22,7 @@
 #include "sqlite/fingerprint.hpp"
 #include "sqlite/schema.hpp"
 #include "skip.hpp"
+#include "source.hpp"
 #include "table_plan.hpp"
 
 namespace syncpipe::snapshot {
@@ -29,9 +30,9 @@ namespace syncpipe::snapshot {
 namespace {
 
 struct Options {
-  std::string file, client, schema, host, state_dir, dsn;
+  std::string client, schema, host, state_dir, dsn;
   bool no_lease = false, skip_unchanged = false, from_postgres = false;
-  int busy_timeout_ms = 10000;
+  SourceOptions source;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
 };
@@ -54,6 +55,17 @@ std::string utc_now() {
 constexpr const char* kLeaseHint = "expected a lease record on stdin (from sync-lease gate); use --no-lease "
                                   "for an ad-hoc run";
 
+void parse_source(const cxxopts::ParseResult& res, SourceOptions& s) {
+  s.file = res["file"].as<std::string>();
+  s.busy_timeout_ms = res["busy-timeout"].as<int>();
+  s.copy = parse_copy_mode(res["copy"].as<std::string>());
+  const char* tmp = std::getenv("TMPDIR");
+  s.copy_dir = res.count("copy-dir") ? res["copy-dir"].as<std::string>() : (tmp && *tmp ? tmp : "/var/tmp");
+  if (s.copy_dir.empty()) throw UsageError("--copy-dir must not be empty");
+  s.step_pages = res["copy-step-pages"].as<int>();
+  if (s.step_pages < 1) throw UsageError("--copy-step-pages must be at least 1");
+}
+
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
   o.add_options()
@@ -66,6 +78,12 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>(), "TABLE")
       ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
+      ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
+       cxxopts::value<std::string>()->default_value("auto"), "MODE")
+      ("copy-dir", "directory of the scratch copy (default: $TMPDIR, else /var/tmp)", cxxopts::value<std::string>(),
+       "DIR")
+      ("copy-step-pages", "pages copied per step under the file's lock",
+       cxxopts::value<int>()->default_value("1024"), "N")
       ("file", "the SQLite file", cxxopts::value<std::string>(), "FILE");
   cli::add_state_dir(o);
   cli::add_max_record_bytes(o);
@@ -86,13 +104,12 @@ Options parse_options(int argc, char** argv, bool& done) {
   } else if (!res.count("file")) {
     throw UsageError("the SQLite FILE is required");
   } else {
-    opt.file = res["file"].as<std::string>();
+    parse_source(res, opt.source);
   }
   opt.client = res["client"].as<std::string>();
   opt.schema = res.count("schema") ? res["schema"].as<std::string>() : opt.client;
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
   opt.no_lease = res.count("no-lease") > 0;
-  opt.busy_timeout_ms = res["busy-timeout"].as<int>();
   opt.max_record = cli::max_record_bytes(res);
   opt.skip_unchanged = res.count("skip-unchanged") > 0;
   opt.state_dir = cli::state_dir(res);
@@ -134,21 +151,22 @@ int run(int argc, char** argv) {
   header.client = opt.client;
   header.schema = opt.schema;
   header.host = lease ? lease->cluster : (opt.host.empty() ? cli::default_host() : opt.host);
-  header.source = opt.file;
+  header.source = opt.source.file;
   header.stream_id = random_id();
   header.created_at = utc_now();
   header.adhoc = !lease;
 
   // Before the read transaction: a write after this instant changes the
   // fingerprint, so a stored one never claims more than the snapshot holds.
-  if (auto fp = sqlite::take_fingerprint(opt.file); fp.settled) header.fingerprint = std::move(fp.text);
-  auto db = sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms);
+  if (auto fp = sqlite::take_fingerprint(opt.source.file); fp.settled) header.fingerprint = std::move(fp.text);
+  Source source(opt.source);
+  auto& db = source.db();
   // One read transaction for all tables: the first SELECT pins the snapshot.
   db.exec("BEGIN DEFERRED");
   auto tables = sqlite::list_tables(db);
   // An empty file opens as an empty database; syncing it would look like
   // every table was dropped.
-  if (tables.empty()) throw InputError(opt.file + ": the database has no tables");
+  if (tables.empty()) throw InputError(opt.source.file + ": the database has no tables");
 
   auto hint = load_hint(opt);
   header.skip_unchanged = hint.has_value();

@@ -1,6 +1,7 @@
 #include "table_plan.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "core/encoding.hpp"
@@ -61,14 +62,55 @@ std::vector<ndjson::Column> read_columns(sqlite::Database& db, const std::string
   return out;
 }
 
-std::string select_sql(const ndjson::TableSchema& s, bool with_rowid) {
-  std::string sql = "SELECT ";
-  for (std::size_t i = 0; i < s.columns.size(); ++i) {
-    if (i) sql += ", ";
-    bool synthetic = with_rowid && i + 1 == s.columns.size();
-    sql += synthetic ? std::string("_rowid_") : sqlite::quote_identifier(s.columns[i].name);
+bool same_name(std::string_view a, std::string_view b) {  // SQLite compares names ASCII case-insensitively
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+bool has_column(const std::vector<ndjson::Column>& cols, std::string_view name, bool any_case) {
+  return std::any_of(cols.begin(), cols.end(),
+                     [&](auto& c) { return any_case ? same_name(c.name, name) : c.name == name; });
+}
+
+// The first name of the rowid that no column shadows, or "" when all do.
+std::string rowid_alias(const std::vector<ndjson::Column>& cols) {
+  for (const char* alias : {"rowid", "_rowid_", "oid"})
+    if (!has_column(cols, alias, true)) return alias;
+  return "";
+}
+
+// The synthetic last column: the rowid under `alias`, or NULL for a
+// row-content key, whose rows are then sorted so identical ones are adjacent
+// (by storage class, then bytes: BINARY, not the columns' own collations).
+std::string select_sql(const ndjson::TableSchema& s, bool synthetic, const std::string& alias) {
+  std::string sql = "SELECT ", order;
+  const std::size_t own = s.columns.size() - (synthetic ? 1 : 0);
+  for (std::size_t i = 0; i < own; ++i) {
+    auto q = sqlite::quote_identifier(s.columns[i].name);
+    sql += (i ? ", " : "") + q;
+    order += (i ? ", typeof(" : "typeof(") + q + "), " + q + " COLLATE BINARY";
   }
-  return sql + " FROM main." + sqlite::quote_identifier(s.name);
+  if (synthetic) sql += ", " + (alias.empty() ? std::string("NULL") : alias);
+  sql += " FROM main." + sqlite::quote_identifier(s.name);
+  return synthetic && alias.empty() ? sql + " ORDER BY " + order : sql;
+}
+
+// Neither a primary key nor a usable unique index: an extra, last column
+// that is the key (the rowid, or else the row's content).
+void add_synthetic_key(sqlite::Database& db, TablePlan& p, const std::string& alias) {
+  const char* name = alias.empty() ? kRowContentColumn : kRowidColumn;
+  if (has_column(p.schema.columns, name, false))
+    throw InputError(db.path() + ": table \"" + p.schema.name + "\" already has a column named " + name);
+  if (alias.empty()) {
+    p.schema.columns.push_back({name, "TEXT", true, 1, std::nullopt});
+    p.schema.key_source = "row_content";
+    p.row_content_key = true;
+  } else {
+    p.schema.columns.push_back({name, "INTEGER", true, 1, std::nullopt});
+    p.schema.key_source = "rowid";
+  }
+  p.schema.key = {name};
 }
 
 }  // namespace
@@ -79,27 +121,29 @@ TablePlan plan_table(sqlite::Database& db, const std::string& table) {
   p.schema.columns = read_columns(db, table);
   p.schema.key = primary_key(p.schema.columns);
   p.schema.key_source = "primary_key";
-  bool rowid = false;
+  bool synthetic = false;
+  const std::string alias = rowid_alias(p.schema.columns);
   if (p.schema.key.empty()) {
     if (auto idx = best_unique_index(db, table, p.schema.columns)) {
       for (auto& ic : idx->columns) p.schema.key.push_back(ic.name);
       p.schema.key_source = "unique_index:" + idx->name;
     } else {
-      rowid = true;
-      if (std::any_of(p.schema.columns.begin(), p.schema.columns.end(),
-                      [](auto& c) { return c.name == kRowidColumn; }))
-        throw InputError(db.path() + ": table \"" + table + "\" already has a column named " + kRowidColumn);
-      p.schema.columns.push_back({kRowidColumn, "INTEGER", true, 1, std::nullopt});
-      p.schema.key = {kRowidColumn};
-      p.schema.key_source = "rowid";
+      synthetic = true;
+      add_synthetic_key(db, p, alias);
     }
   }
   for (const auto& k : p.schema.key) {
     auto it = std::find_if(p.schema.columns.begin(), p.schema.columns.end(), [&](auto& c) { return c.name == k; });
     p.schema.key_index.push_back(static_cast<std::size_t>(it - p.schema.columns.begin()));
   }
-  p.select_sql = select_sql(p.schema, rowid);
+  p.select_sql = select_sql(p.schema, synthetic, alias);
   return p;
+}
+
+std::string row_content_key(const Hash128& content, Hash128& last, std::uint64_t& n) {
+  n = n > 0 && content == last ? n + 1 : 1;
+  last = content;
+  return content.hex() + "-" + std::to_string(n);
 }
 
 }  // namespace syncpipe::snapshot

@@ -1,0 +1,100 @@
+#include "sqlite/backup.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "core/error.hpp"
+#include "sqlite/database.hpp"
+#include "sqlite/errors.hpp"
+
+namespace syncpipe::sqlite {
+
+namespace {
+
+struct BackupFinisher {
+  void operator()(sqlite3_backup* b) const noexcept { sqlite3_backup_finish(b); }
+};
+
+using BackupPtr = std::unique_ptr<sqlite3_backup, BackupFinisher>;
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+[[noreturn]] void io_error(const std::string& what, const std::string& path) {
+  throw RuntimeError(path + ": " + what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages, int max_restarts) {
+  if (step_pages < 1) throw UsageError("a backup step must copy at least one page");
+  Database dest = Database::open_readwrite(dest_path, true);
+  dest.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF");
+  BackupPtr b(sqlite3_backup_init(dest.handle(), "main", src.handle(), "main"));
+  if (!b) detail::throw_error(dest.handle(), sqlite3_errcode(dest.handle()), dest_path);
+  BackupStats s;
+  std::int64_t step = step_pages, copied_before = 0;
+  for (;;) {
+    int rc = sqlite3_backup_step(b.get(), static_cast<int>(std::min<std::int64_t>(step, 1 << 30)));
+    ++s.steps;
+    if (rc == SQLITE_DONE) break;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+      throw RuntimeError(src.path() + ": the file stayed locked by a writer for longer than the busy timeout");
+    if (rc != SQLITE_OK) detail::throw_error(src.handle(), rc, src.path());
+    std::int64_t copied = sqlite3_backup_pagecount(b.get()) - sqlite3_backup_remaining(b.get());
+    if (copied <= copied_before) {  // started again from the first page
+      if (max_restarts >= 0 && s.restarts >= max_restarts) {
+        s.gave_up = true;
+        break;
+      }
+      ++s.restarts;
+      step *= 2;
+    }
+    copied_before = copied;
+  }
+  s.pages = sqlite3_backup_pagecount(b.get());
+  s.last_step_pages = step;
+  int rc = sqlite3_errcode(dest.handle());
+  b.reset();  // sqlite3_backup_finish
+  if (s.gave_up) return s;
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) detail::throw_error(dest.handle(), rc, dest_path);
+  return s;
+}
+
+std::int64_t copy_file_locked(Database& src, const std::string& dest_path) {
+  src.exec("BEGIN DEFERRED");
+  try {
+    src.exec("SELECT count(*) FROM main.sqlite_schema");  // takes the SHARED lock (waits for a writer)
+    Fd in{open(src.path().c_str(), O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0) io_error("cannot open for the copy", src.path());
+    Fd out{open(dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (out.fd < 0) io_error("cannot create the copy", dest_path);
+    struct stat st {};
+    if (fstat(in.fd, &st) != 0) io_error("cannot stat", src.path());
+    std::int64_t done = 0;
+    while (done < st.st_size) {
+      ssize_t n = copy_file_range(in.fd, nullptr, out.fd, nullptr, static_cast<std::size_t>(st.st_size - done), 0);
+      if (n < 0) io_error("cannot copy", dest_path);
+      if (n == 0) break;
+      done += n;
+    }
+    src.exec("COMMIT");  // releases the lock
+    return done;
+  } catch (...) {
+    sqlite3_exec(src.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace syncpipe::sqlite

@@ -1,0 +1,48 @@
+// A page copy of a database with SQLite's online backup API, taken in small
+// steps so the source's writers are held off for one step at a time, never
+// for the whole copy (sync-snapshot(1), "The app comes first").
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace syncpipe::sqlite {
+
+class Database;
+
+struct BackupStats {
+  std::int64_t pages = 0;        // pages in the finished copy
+  std::int64_t steps = 0;        // sqlite3_backup_step calls
+  std::int64_t restarts = 0;     // copies started again after another connection wrote the source
+  std::int64_t last_step_pages = 0;  // pages per step when the copy finished
+  bool gave_up = false;          // max_restarts reached: the copy is incomplete (see copy_file_locked)
+};
+
+// Copies the main database of `src` into the new file `dest_path` (which must
+// not exist), `step_pages` pages per step. Each step holds a shared lock on
+// the source only while it runs; a writer waits for at most one step.
+//
+// A write to the source by another connection between two steps makes SQLite
+// restart the copy from the first page (the copy is always one consistent
+// image). Under constant writes that would never end, so every restart
+// doubles the step: the copy ends after at most log2(pages / step_pages) + 1
+// restarts, in the worst case with one step that holds the lock for a page
+// copy of the whole file, which is still shorter than reading its rows.
+//
+// A writer holding the source locked is waited for through src's busy
+// timeout; a step still busy after it throws RuntimeError. The destination is
+// written without a journal or fsync (it is a private scratch copy).
+// With max_restarts >= 0, gives up (gave_up set, the destination left
+// incomplete) at the restart after that many instead.
+// REQUIRES: no read transaction is open on src.
+BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages, int max_restarts = -1);
+
+// Copies the bytes of src's main file into dest_path (created or truncated)
+// with copy_file_range(2) while a read transaction holds the file's SHARED
+// lock, so no writer can change it meanwhile: a consistent image, taken at
+// the kernel's copy speed (one lock for the whole file, but no restart).
+// For a rollback-journal file only: a WAL file's last commits are in -wal.
+// Returns the bytes copied. REQUIRES: no read transaction is open on src.
+std::int64_t copy_file_locked(Database& src, const std::string& dest_path);
+
+}  // namespace syncpipe::sqlite

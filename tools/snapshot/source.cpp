@@ -1,0 +1,94 @@
+#include "source.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "sqlite/statement.hpp"
+
+namespace syncpipe::snapshot {
+
+namespace {
+
+bool is_wal(sqlite::Database& db) {
+  // Without an argument the pragma only reports: a WAL file says "wal", any
+  // rollback-journal file this connection's (unchanged) default.
+  sqlite::Statement st(db, "PRAGMA main.journal_mode", "journal_mode");
+  return st.step() && st.column_text(0) == "wal";
+}
+
+bool wants_copy(const SourceOptions& opt, bool wal) {
+  switch (opt.copy) {
+    case CopyMode::Always: return true;
+    case CopyMode::Never: return false;
+    case CopyMode::Auto: break;
+  }
+  return !wal;
+}
+
+// Restarts of a stepwise copy of a rollback-journal file before it is taken
+// in one locked file copy instead (under constant writes a stepwise copy
+// would end only with one step of the whole file, far slower than the
+// kernel's copy of its bytes).
+constexpr int kMaxRestarts = 2;
+
+// Copies the file into `dest`; returns the line -v logs.
+std::string copy_source(sqlite::Database& file, const std::string& dest, int step_pages, bool wal) {
+  auto s = sqlite::backup_to(file, dest, step_pages, wal ? -1 : kMaxRestarts);
+  std::string how = fmt::format("copied {} pages in {} steps ({} restarts after writes, {} pages per step at the end)",
+                                s.pages, s.steps, s.restarts, s.last_step_pages);
+  if (s.gave_up)
+    how = fmt::format("{} stepwise copies restarted by writes, then copied {} bytes under one lock", s.restarts + 1,
+                      sqlite::copy_file_locked(file, dest));
+  return how;
+}
+
+std::string make_scratch_dir(const std::string& parent) {
+  std::string templ = parent + "/sync-snapshot.XXXXXX";
+  if (!mkdtemp(templ.data()))
+    throw RuntimeError(fmt::format("{}: cannot create a scratch directory for the copy: {} (see --copy-dir)",
+                                   parent, std::strerror(errno)));
+  return templ;
+}
+
+}  // namespace
+
+CopyMode parse_copy_mode(const std::string& text) {
+  if (text == "auto") return CopyMode::Auto;
+  if (text == "always") return CopyMode::Always;
+  if (text == "never") return CopyMode::Never;
+  throw UsageError(fmt::format("--copy must be auto, always or never, not \"{}\"", text));
+}
+
+Source::Source(const SourceOptions& opt) : file_(sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms)) {
+  const bool wal = is_wal(file_);
+  if (!wants_copy(opt, wal)) return;
+  dir_ = make_scratch_dir(opt.copy_dir);
+  std::string how;
+  try {
+    how = copy_source(file_, dir_ + "/copy.db", opt.step_pages, wal);
+    copy_.emplace(sqlite::Database::open_readonly(dir_ + "/copy.db"));
+    copy_->name_in_messages(opt.file);
+  } catch (...) {
+    remove_scratch();
+    throw;
+  }
+  // Open, the copy is read through its descriptor: removed now, it leaves
+  // nothing behind however this run ends (killed included).
+  remove_scratch();
+  log::debug("{}: {}; the file is no longer locked by this snapshot", opt.file, how);
+}
+
+void Source::remove_scratch() {
+  if (dir_.empty()) return;
+  unlink((dir_ + "/copy.db").c_str());
+  rmdir(dir_.c_str());
+  dir_.clear();
+}
+
+}  // namespace syncpipe::snapshot
