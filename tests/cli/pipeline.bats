@@ -81,6 +81,10 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     run count_mismatches traps "$W/traps.db"
     echo "$output"
     [ "$status" -eq 0 ]
+    while IFS=$'\t' read -r t id _; do  # each trap once: in the target or in quarantine
+        [ "$(q "SELECT (SELECT count(*) FROM traps.\"$t\" WHERE id = '$id') + (SELECT count(*) FROM sync_metadata.quarantine
+                WHERE client_id = 'traps' AND row_key = '[\"$id\"]' AND resolved_at IS NULL)")" = 1 ] || { echo "trap $t $id"; false; }
+    done <"$W/traps.tsv"
     # int64 and ns timestamps exact to the last digit (quarantined rows aside)
     quarantined=$(q "SELECT string_agg(row_key::json->>0, '|') FROM sync_metadata.quarantine WHERE client_id='traps' AND table_name='message'")
     diff <(sqlite3 "$W/traps.db" "SELECT id || '|' || created_at FROM message ORDER BY id" | grep -vE "^(${quarantined:-none})\|") \
