@@ -277,7 +277,7 @@ def compare(con, schema, client, table):
         return [f"{table}: columns differ: sqlite {cols}, postgresql {list(pgcols)}"]
     want = [f"{c}:{t}" for c, t in zip(cols, types)]
     have = [f"{c}:{pgcols[c]}" for c in cols]
-    dst = pg_side(schema, client, table, cols, dict(zip(cols, types)))
+    dst = pg_side(schema, client, table, cols, pgcols)
     d_src, d_dst = digest(want, src), digest(have, dst)
     if d_src == d_dst:
         print(f"{table}: {d_src} ({sum(map(len, src.values()))} rows)")
