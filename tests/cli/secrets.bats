@@ -68,8 +68,10 @@ password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
             [[ "$stderr" != *Wr0ngSecretXyz* ]]
         done
     done
-    # Without a password the same URI is taken.
-    run -0 "$B/tools/status/sync-status" --host h1 --dsn "postgresql://sync_service@127.0.0.1:$PGPORT/$DB"
+    # Without a password the same URI is taken: sync-status connects and reports (0 healthy, 3 unhealthy).
+    run --separate-stderr "$B/tools/status/sync-status" --host h1 --dsn "postgresql://sync_service@127.0.0.1:$PGPORT/$DB"
+    [[ "$status" -eq 0 || "$status" -eq 3 ]] || { echo "exit $status: $stderr"; return 1; }
+    [ -n "$output" ]
 }
 
 # wrong_passfile — a passfile that gives sync_service a wrong password.
@@ -83,12 +85,13 @@ wrong_passfile() {
     local snap="$W/refused.ndjson"
     "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" >"$snap"
     # wrong password, no password at all, a role that does not exist, a database that does not exist
-    for env_dsn in "PGPASSFILE=$W/wrong.pgpass|$SVC" "PGPASSFILE=/dev/null|$SVC" \
+    install -m 600 /dev/null "$W/empty.pgpass" # (libpq warns about /dev/null itself: not a plain file)
+    for env_dsn in "PGPASSFILE=$W/wrong.pgpass|$SVC" "PGPASSFILE=$W/empty.pgpass|$SVC" \
         "PGPASSFILE=$SERVICE_PASSFILE|host=$PGHOST user=nobody_$RANDOM dbname=$DB" \
         "PGPASSFILE=$SERVICE_PASSFILE|host=$PGHOST dbname=no_such_db_$RANDOM"; do
         run --separate-stderr env "${env_dsn%%|*}" "$B/tools/diff/sync-diff" --dsn "${env_dsn#*|}" <"$snap"
         [ "$status" -eq 1 ] || { echo "exit $status for $env_dsn: $stderr"; return 1; }
-        [[ "$stderr" == "sync-diff: error: PostgreSQL refused the login"* ]]
+        [[ "$stderr" == "sync-diff: error: PostgreSQL refused the login"* ]] || { echo "$stderr"; return 1; }
         [[ "$stderr" != *Wr0ngSecretXyz* ]]
         [ "$(wc -l <<<"$stderr")" -eq 1 ]
         run --separate-stderr env "${env_dsn%%|*}" "$B/tools/status/sync-status" --host h1 --dsn "${env_dsn#*|}"

@@ -52,7 +52,7 @@ fixture_x() {
     INSERT INTO sync_metadata.hosts (host_id, node_name, hostname, last_heartbeat)
     VALUES ('X', 'node-a', 'hx-a', now()), ('X', 'node-b', 'hx-b', now() - interval '30 seconds');
     INSERT INTO sync_metadata.leader_election (cluster_id, holder, epoch, acquired_at, renewed_at, expires_at)
-    VALUES ('X', 'node-a', 3, now() - interval '1 hour', now(), now() + interval '30 seconds');
+    VALUES ('X', 'node-a', 3, now() - interval '1 hour', now(), now() + interval '1 hour');
     INSERT INTO sync_metadata.client_deployments (client_id, host_id, schema_name, source_path, sync_interval_seconds)
     VALUES ('acme', 'X', 'acme', :'src', 60), ('beta', 'X', 'beta', NULL, 300), ('gamma', 'X', 'gamma', NULL, 60);
     INSERT INTO sync_metadata.sync_jobs (stream_id, host_id, client_id, node_name, epoch, started_at, finished_at,
@@ -119,8 +119,8 @@ has() {
     has "$f" 'sync_is_leader{cluster="X",node="node-a"} 1'
     has "$f" 'sync_is_leader{cluster="X",node="node-b"} 0'
     has "$f" 'sync_lease_epoch{cluster="X"} 3'
-    grep -Eq '^sync_lease_expires_in_seconds\{cluster="X"\} (2[0-9]|30)(\.[0-9]+)?$' "$f"
-    grep -Eq '^sync_node_heartbeat_age_seconds\{cluster="X",node="node-b"\} 3[0-9]$' "$f"
+    grep -Eq '^sync_lease_expires_in_seconds\{cluster="X"\} (3[0-5][0-9]{2}|3600)(\.[0-9]+)?$' "$f"
+    grep -Eq '^sync_node_heartbeat_age_seconds\{cluster="X",node="node-b"\} ([3-9][0-9]|[0-9]{3,})$' "$f"
     has "$f" 'sync_rows_synced_total{client="acme",op="inserted"} 105'
     has "$f" 'sync_rows_synced_total{client="acme",op="updated"} 3'
     has "$f" 'sync_rows_synced_total{client="acme",op="deleted"} 2'

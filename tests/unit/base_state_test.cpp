@@ -120,8 +120,11 @@ TEST_F(BaseStateTest, SaveReplacesAtomically) {
   EXPECT_EQ(back->entries.size(), 2u);
 }
 
-TEST_F(BaseStateTest, SaveIntoMissingDirectoryThrows) {
-  EXPECT_THROW(sample().save(dir_ + "/no/such/dir/a.base"), std::exception);
+TEST_F(BaseStateTest, SaveWhereADirectoryCannotBeMadeThrows) {
+  // Missing directories are created (SaveCreatesTheMissingStateDirectory); a
+  // path through a regular file cannot be.
+  std::ofstream(dir_ + "/plain-file") << "x";
+  EXPECT_THROW(sample().save(dir_ + "/plain-file/dir/a.base"), std::exception);
 }
 
 // BaseMap against std::unordered_map: random puts and erases, with a third
