@@ -43,6 +43,9 @@ UPDATE model SET params = '{"temperature": -0.0, "top_p": 1e-07}' WHERE rowid = 
 -- an integer past 2^53 next to reals in a column with no type: text, not a double that rounds it
 ALTER TABLE memory ADD COLUMN mixed;
 UPDATE memory SET mixed = CASE id WHEN 'trap-real-0.1' THEN 1800000000123456789 ELSE 0.5 END;
+-- JSON text that the NUMERIC affinity of a JSON column stores as a number, and Python's NaN/Infinity
+INSERT INTO config ("key", value, updated_at) VALUES ('v.int', '5', 1), ('v.real', '1.5', 1), ('v.pad', ' 7 ', 1),
+    ('v.big', '12345678901234567890', 1), ('v.small', '1e-07', 1), ('v.nan', 'NaN', 1), ('v.inf', 'Infinity', 1);
 SQL
         "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$f" |
         "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" 2>/dev/null &&
@@ -54,14 +57,15 @@ sync() {
         "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W/state"
 }
 
-# src TENANT TABLE ID COLUMN — the SQLite value (through Python's sqlite3: exact bytes, -0.0 kept)
+# src TENANT TABLE ID COLUMN — the SQLite value (through Python's sqlite3: exact bytes, -0.0 kept) of the
+# row whose column $KEY (default id) is ID
 src() {
-    python3 - "$W/$1.db" "$2" "$3" "$4" <<'PY'
+    python3 - "$W/$1.db" "$2" "$3" "$4" "${KEY:-id}" <<'PY'
 import sqlite3, struct, sys
 con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 con.text_factory = bytes
 c = '"' + sys.argv[4].replace('"', '""') + '"'
-k, v = con.execute(f'SELECT typeof({c}), {c} FROM "{sys.argv[2]}" WHERE id = ?', (sys.argv[3],)).fetchone()
+k, v = con.execute(f'SELECT typeof({c}), {c} FROM "{sys.argv[2]}" WHERE "{sys.argv[5]}" = ?', (sys.argv[3],)).fetchone()
 k = k.decode()
 print(k + ":" + ("" if v is None else str(v) if k == "integer" else struct.pack(">d", v).hex() if k == "real"
                  else v.hex().upper()))
@@ -78,7 +82,7 @@ pg() {
         bytea) e="'blob:' || upper(encode($c, 'hex'))" ;;
         *) echo "unexpected type of $2.$4" && return 1 ;;
     esac
-    q "SELECT coalesce($e, 'null:') FROM $1.\"$2\" WHERE id = '$3'"
+    q "SELECT coalesce($e, 'null:') FROM $1.\"$2\" WHERE \"${KEY:-id}\" = '$3'"
 }
 # quarantined TENANT TABLE ID — every value of the open quarantine entry, decoded from row_data
 # (sync-protocol(7), VALUES), one COLUMN=CLASS:TEXT line each; src_row prints the SQLite row alike.
@@ -169,6 +173,27 @@ check_trap() {
     done
 }
 
+@test "JSON that SQLite stored as a number is the same number's JSON text; NaN and Infinity are quarantined" {
+    for t in va vp; do
+        [ "$(KEY=key src "$t" config v.int value)" = integer:5 ]
+        [ "$(KEY=key pg "$t" config v.int value)" = "text:$(hex 5)" ]
+        [ "$(KEY=key src "$t" config v.pad value)" = integer:7 ]
+        [ "$(KEY=key pg "$t" config v.pad value)" = "text:$(hex 7)" ]
+        [ "$(KEY=key src "$t" config v.real value)" = real:3ff8000000000000 ]
+        [ "$(KEY=key pg "$t" config v.real value)" = "text:$(hex 1.5)" ]
+        [ "$(KEY=key pg "$t" config v.small value)" = "text:$(hex 1e-07)" ]
+        # SQLite itself keeps 17 digits of a number past int64; PostgreSQL holds that double's exact digits
+        [ "$(KEY=key src "$t" config v.big value)" = real:43e56a95319d63e1 ]
+        [ "$(KEY=key pg "$t" config v.big value)" = "text:$(hex 12345678901234567168)" ]
+        for k in v.nan v.inf; do
+            [ "$(q "SELECT reason FROM sync_metadata.quarantine WHERE client_id = '$t' AND row_key = '[\"$k\"]'")" = \
+                'column "value": not valid JSON' ]
+        done
+        [ "$(KEY=key src "$t" config v.nan value)" = "text:$(hex NaN)" ]
+        [ "$(q "SELECT row_data::json->>1 FROM sync_metadata.quarantine WHERE client_id = '$t' AND row_key = '[\"v.inf\"]'")" = Infinity ]
+    done
+}
+
 @test "an integer past 2^53 next to reals is text with every digit, never a rounded double" {
     for t in va vp; do
         [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '$t.memory'::regclass AND attname = 'mixed'")" = text ]
@@ -182,10 +207,11 @@ check_trap() {
     for t in va vp; do
         n=0
         while IFS='|' read -r table key; do
-            diff <(src_row "$t" "$table" "$key") <(quarantined "$t" "$table" "$key")
+            KEY=$(sqlite3 "$W/$t.db" "SELECT name FROM pragma_table_info('$table') WHERE pk = 1")
+            diff <(KEY=$KEY src_row "$t" "$table" "$key") <(quarantined "$t" "$table" "$key")
             n=$((n + 1))
         done < <(q "SELECT table_name, row_key::json->>0 FROM sync_metadata.quarantine WHERE client_id = '$t' AND resolved_at IS NULL")
-        [ "$n" -eq 5 ]
+        [ "$n" -eq 7 ]
     done
 }
 
