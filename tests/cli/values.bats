@@ -219,12 +219,12 @@ check_trap() {
     for t in va vp; do
         for tc in "chat created_at s" "chat timer_at ns" "message created_at ns" "channel_file created_at s" \
             "note updated_at ns" "automation next_run_at ns" "channel_member joined_at ns" "user last_active_at s"; do
-            set -- $tc
-            id=$(sqlite3 "$W/$t.db" "SELECT id FROM \"$1\" WHERE typeof($2) = 'integer' AND id NOT LIKE 'trap-%' ORDER BY id LIMIT 1")
-            [ -n "$id" ] || { echo "$t: no $1.$2 value"; false; }
-            v=$(src "$t" "$1" "$id" "$2")
-            if [ "$3" = ns ]; then ((${v#integer:} > 10**18)); else ((${v#integer:} < 10**10)); fi
-            same "$v" "$t" "$1" "$id" "$2"
+            read -r table col unit <<<"$tc"
+            id=$(sqlite3 "$W/$t.db" "SELECT id FROM \"$table\" WHERE typeof($col) = 'integer' AND id NOT LIKE 'trap-%' ORDER BY id LIMIT 1")
+            [ -n "$id" ] || { echo "$t: no $table.$col value"; false; }
+            v=$(src "$t" "$table" "$id" "$col")
+            if [ "$unit" = ns ]; then ((${v#integer:} > 10**18)); else ((${v#integer:} < 10**10)); fi
+            same "$v" "$t" "$table" "$id" "$col"
         done
     done
 }
