@@ -177,6 +177,7 @@ Change parse_change(Reader& r) {
   c.table = r.str("table");
   c.kh = r.hash("kh");
   c.h = r.opt_hash("h");
+  c.vh = r.opt_hash("vh");
   if (!r.values("k", c.k)) r.fail("missing field \"k\"");
   c.has_v = r.values("v", c.v);
   return c;
@@ -189,6 +190,7 @@ void change_head(JsonBuf& j, const Change& c) {
   j.open().key("t").string("change").key("op").string(c.op).key("table").string(c.table);
   j.key("kh").string(c.kh.hex());
   if (c.h) j.key("h").string(c.h->hex());
+  if (c.vh) j.key("vh").string(c.vh->hex());
   j.key("k").values(c.k);
 }
 

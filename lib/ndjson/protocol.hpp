@@ -67,6 +67,7 @@ struct Change {
   std::string table;
   Hash128 kh;
   std::optional<Hash128> h;
+  std::optional<Hash128> vh;  // the row hash of v when v is not the row h describes (a merge, a kept target)
   Row k, v;
   bool has_v = false;   // false: "v" missing or null
   std::string_view v_json;  // with has_v: v as JSON text read from the source, written as it is (not v)

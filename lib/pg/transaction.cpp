@@ -25,14 +25,15 @@ Transaction::Transaction(Connection& conn, Isolation level) : conn_(conn) {
 }
 
 Transaction::~Transaction() {
-  if (done_ || conn_.is_bad()) return;
+  // Idle: a COMMIT that failed has ended the transaction already.
+  if (done_ || conn_.is_bad() || PQtransactionStatus(conn_.native()) == PQTRANS_IDLE) return;
   // A failure here (e.g. the server went away) leaves nothing to undo.
   PQclear(PQexec(conn_.native(), "ROLLBACK"));
 }
 
-void Transaction::commit() {
-  done_ = true;  // whatever happens next, there is nothing left to roll back
-  const Result res = conn_.exec_sql("COMMIT");
+void Transaction::commit(const std::string& guard) {
+  const Result res = conn_.exec_sql(guard.empty() ? std::string("COMMIT") : guard + ";\nCOMMIT");
+  done_ = true;
   // COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK.
   if (std::strcmp(PQcmdStatus(res.native()), "COMMIT") != 0) {
     throw DbError("25P02", "COMMIT rolled back: the transaction had already failed", "");

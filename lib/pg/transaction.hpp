@@ -21,7 +21,13 @@ class Transaction {
   // Throws DbError if the server rolled back instead (the transaction had
   // already failed), or TempFailError if the connection went away, in which
   // case the outcome is unknown to us.
-  void commit();
+  //
+  // A non-empty `guard` (fixed SQL, no parameters) is sent with the COMMIT
+  // in ONE message: the server runs both back to back and never waits on
+  // the client in between, so a lock the guard takes is held only while the
+  // server commits. If the guard raises, nothing commits: its DbError is
+  // thrown and the destructor rolls back.
+  void commit(const std::string& guard = {});
 
   // SELECT set_config(name, value, true): lasts until COMMIT/ROLLBACK.
   // This is how the host id reaches row-level security policies.

@@ -222,11 +222,11 @@ conflict:update_update tag ["home","u1"] drift' ]
     [ "$(base_field cache)" = refreshed ]
 }
 
-@test "a tenant that is not provisioned: one clear line, exit 1, no trailer" {
+@test "a tenant that is not provisioned: one clear line, exit 65, no trailer" {
     sqlite3 "$SRC" "CREATE TABLE note (id TEXT PRIMARY KEY);"
     snap >"$BATS_TEST_TMPDIR/in"
-    run -1 --separate-stderr svc_diff <"$BATS_TEST_TMPDIR/in"
-    [ "$stderr" = "sync-diff: error: tenant $T is not provisioned (run sync-snapshot --client $T --no-lease FILE | sync-load --provision)" ]
+    run -65 --separate-stderr svc_diff <"$BATS_TEST_TMPDIR/in"
+    [ "$stderr" = "sync-diff: error: tenant $T is not provisioned for host H1 (run sync-snapshot --client $T --no-lease FILE | sync-load --provision)" ]
     [[ "$output" != *'"t":"trailer"'* ]]
 }
 

@@ -4,6 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+source "$BATS_TEST_DIRNAME/../lib/helpers.bash"
 
 setup_file() {
     pgcluster_require || return 1
@@ -26,32 +27,36 @@ password() { cut -d: -f5 "$SERVICE_PASSFILE" | head -n1; }
 }
 
 @test "no password in argv or environ of any running stage, nor in their output" {
+    # sync-load is kept waiting inside its first transaction by a row lock the admin holds on the
+    # tenant's registration (its generation update waits for it), so every stage is alive meanwhile
+    hold "$DB" "SELECT 1 FROM sync_metadata.client_deployments WHERE client_id = 'sec' FOR UPDATE"
     (
         "$B/tools/snapshot/sync-snapshot" --client sec --no-lease "$W/s.db" |
             "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W" |
             "$B/tools/resolve/sync-resolve" |
-            SYNCPIPE_TEST_STOP_AT=fence bash -c 'echo $$ >"$0"; exec "$@"' "$W/load.pid" \
-                "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W"
+            bash -c 'echo $$ >"$0"; exec "$@"' "$W/load.pid" "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$W"
     ) >"$W/out" 2>"$W/err" &
     runner=$!
-    pid=""
-    for _ in $(seq 600); do  # sync-load stops itself inside its first transaction
-        pid=$(cat "$W/load.pid" 2>/dev/null || true)  # not written yet: look again
-        [[ -n "$pid" ]] && grep -q '^State:.*T' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.05
-    done
-    grep -q '^State:.*T' "/proc/$pid/status"  # it is this run's sync-load, and it stopped
-    local PW
+    wait_for 60 load_waits
+    local pid PW
+    pid=$(cat "$W/load.pid")
     PW=$(password)
     for p in $(pgrep -f "$B/tools/") $pid; do
         run grep -caF -- "$PW" "/proc/$p/cmdline" "/proc/$p/environ"
         [[ "$output" != *":1"* ]]
     done
-    kill -CONT "$pid"
+    release
     wait "$runner"
     run grep -cF -- "$PW" "$W/out" "$W/err"
     [[ "$output" != *":1"* ]]
     [ "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM sync_metadata.sync_jobs WHERE status = 'success'")" -ge 1 ]
+}
+
+# sync-load waits for the admin's lock (pg_stat_activity), and it is this run's sync-load.
+load_waits() {
+    [[ -s "$W/load.pid" ]] || return 1
+    [ "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+          AND application_name LIKE 'sync-load%' AND wait_event_type = 'Lock'")" = 1 ]
 }
 
 @test "a password written into --dsn is refused (exit 64, pointing at the passfile), never repeated" {

@@ -1,6 +1,7 @@
 // sync-diff: the snapshot against the last loaded state and the target,
 // written as change and conflict records (sync-diff(1), sync-protocol(7)).
 #include "cli/options.hpp"
+#include "cli/registration.hpp"
 #include "cli/run_tool.hpp"
 #include "core/base_state.hpp"
 #include "core/error.hpp"
@@ -46,12 +47,6 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.diff.verify = res.count("verify") > 0;
   if (opt.diff.batch_rows == 0) throw UsageError("--batch-rows must be at least 1");
   return opt;
-}
-
-[[noreturn]] void not_provisioned(const ndjson::Header& h) {
-  throw RuntimeError(fmt::format("tenant {} is not provisioned (run sync-snapshot --client {} --no-lease FILE | "
-                                 "sync-load --provision)",
-                                 h.client, h.client));
 }
 
 // The base state at PostgreSQL's generation: the local cache if it is
@@ -115,20 +110,16 @@ int run(int argc, char** argv) {
   const auto& h = head.header;
   auto conn = pg::Connection::open(opt.dsn, "sync-diff");
   Target target(conn, h);
-  auto reg = target.registration();
-  if (!reg) not_provisioned(h);
-  if (reg->schema != h.schema)
-    throw RuntimeError(fmt::format("tenant {} is provisioned in schema {}, but the stream says schema {}", h.client,
-                                   reg->schema, h.schema));
+  auto reg = cli::check_registration(conn, h);
   target.read_types();
   if (h.skip_unchanged && opt.diff.verify)
     throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "
                      "without --skip-unchanged)");
   bool hit = false;
-  BaseState base = base_state(target, h, reg->generation, opt, hit);
+  BaseState base = base_state(target, h, reg.generation, opt, hit);
 
   ndjson::JsonBuf rec;
-  ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg->generation});
+  ndjson::write_base(rec, {h.client, hit ? "hit" : "refreshed", reg.generation});
   out.record(rec);
   opt.diff.skip_unchanged = h.skip_unchanged;
   Differ differ(target, base, out, h.client, h.schema, opt.diff);

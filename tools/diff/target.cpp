@@ -84,14 +84,6 @@ Target::Target(pg::Connection& conn, const ndjson::Header& header) : conn_(conn)
 
 Target::~Target() = default;
 
-std::optional<Registration> Target::registration() {
-  auto r = conn_.exec_params(
-      "SELECT generation, schema_name FROM sync_metadata.client_deployments WHERE client_id = $1",
-      {pg::Param::text(header_.client)});
-  if (r.ntuples() == 0) return std::nullopt;
-  return Registration{r.get_int64(0, 0), std::string(r.get(0, 1))};
-}
-
 void Target::read_types() {
   auto r = conn_.exec_params(
       "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "

@@ -27,11 +27,6 @@ class Transaction;
 
 namespace syncpipe::diff {
 
-struct Registration {
-  std::int64_t generation = 0;
-  std::string schema;  // client_deployments.schema_name
-};
-
 // The target rows of one lookup, kept as PostgreSQL returned them so that a
 // large value is held once: hash() reads the values in place, row() builds
 // a target image only for a conflict record. Index i is the key's position.
@@ -57,8 +52,6 @@ class Target {
   Target(pg::Connection& conn, const ndjson::Header& header);
   ~Target();
 
-  // The tenant's row in client_deployments; nullopt if not provisioned.
-  std::optional<Registration> registration();
   // Column name -> type of every table of the tenant's schema.
   void read_types();
   // The columns of `table`, nullopt if the schema has no such table.

@@ -11,6 +11,7 @@
 #include "ndjson/writer.hpp"
 #include "pg/connection.hpp"
 #include "pg/transaction.hpp"
+#include "writers.hpp"
 
 namespace syncpipe::lease {
 
@@ -121,6 +122,12 @@ int gate(const GateOptions& opt) {
   }
   log::info("{}: leader of cluster {}, epoch {}, acquired {}, expires {}", opt.node, opt.cluster,
             out.lease->epoch, out.acquired_at, out.lease->expires_at);
+  try {
+    end_older_writers(conn, opt.cluster, out.lease->epoch, opt.lock_timeout_ms);
+  } catch (const pg::DbError& e) {
+    log::warn("{}: could not end the loads of older epochs (a frozen one may hold locks until the server ends it): {}",
+              opt.node, e.what());
+  }
   write_stream(*out.lease);
   return exit_code::kOk;
 }

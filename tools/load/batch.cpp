@@ -1,25 +1,13 @@
 #include "batch.hpp"
 
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
 #include <fmt/format.h>
 
+#include "cli/registration.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "fence.hpp"
 
 namespace syncpipe::load {
-
-namespace {
-
-// Test hook (tests/cli/lease*.bats): SYNCPIPE_TEST_STOP_AT=fence|batch stops
-// this process at that point so a test can let the lease expire.
-void maybe_stop(const char* point) {
-  const char* at = std::getenv("SYNCPIPE_TEST_STOP_AT");
-  if (at && std::strcmp(at, point) == 0) std::raise(SIGSTOP);
-}
-
-}  // namespace
 
 Batch::Batch(Context ctx, std::int64_t expected_generation, std::optional<std::int64_t> job_id)
     : ctx_(ctx), generation_(expected_generation), job_id_(job_id) {}
@@ -27,27 +15,12 @@ Batch::Batch(Context ctx, std::int64_t expected_generation, std::optional<std::i
 void Batch::open(bool bump) {
   bool first = !job_id_.has_value();
   tx_ = std::make_unique<pg::Transaction>(*ctx_.conn);
-  tx_->set_local("syncpipe.host_id", ctx_.head->header.host);
-  if (ctx_.idle_timeout_s > 0)
-    tx_->set_local("idle_in_transaction_session_timeout", std::to_string(ctx_.idle_timeout_s * 1000));
+  scope_write(*ctx_.conn, ctx_.head->header, ctx_.head->lease, ctx_.idle_timeout_s);
   check_fence(*ctx_.conn, ctx_.head->lease);
-  maybe_stop("fence");
+  if (first) cli::check_registration(*ctx_.conn, ctx_.head->header);
   if (first && already_applied()) throw AlreadyApplied{};
   advance_generation(bump);
   ensure_job();
-}
-
-void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease) {
-  if (!lease) return;  // ad-hoc run, explicitly asked for
-  auto r = conn.exec_params(
-      "SELECT epoch, holder, expires_at > clock_timestamp() FROM sync_metadata.leader_election "
-      "WHERE cluster_id = $1 FOR SHARE",
-      {pg::Param::text(lease->cluster)});
-  if (r.ntuples() != 1) throw FencedError(fmt::format("cluster {} has no lease row", lease->cluster));
-  auto epoch = r.get_int64(0, 0);
-  if (epoch != lease->epoch || r.get(0, 1) != lease->holder || r.get(0, 2) != "t")
-    throw FencedError(fmt::format("lease epoch {} of {} on cluster {} is no longer current (now epoch {}, holder {})",
-                                  lease->epoch, lease->holder, lease->cluster, epoch, r.get(0, 1)));
 }
 
 bool Batch::already_applied() {
@@ -107,16 +80,15 @@ void Batch::commit(const JobCounts& c, bool final) {
   // together), as if the run had stopped before it; and the last commit
   // flushes the WAL of every batch before it.
   if (!final) tx_->set_local("synchronous_commit", "off");
-  tx_->commit();
+  commit_fenced(*tx_, ctx_.head->lease);
   tx_.reset();
-  maybe_stop("batch");
 }
 
 void record_failure(Batch::Context ctx, const std::string& error) noexcept {
   try {
     if (ctx.conn->is_bad()) return;
     pg::Transaction tx(*ctx.conn);
-    tx.set_local("syncpipe.host_id", ctx.head->header.host);
+    scope_write(*ctx.conn, ctx.head->header, ctx.head->lease, 0);
     check_fence(*ctx.conn, ctx.head->lease);
     const auto& h = ctx.head->header;
     ctx.conn->exec_params(
@@ -125,7 +97,7 @@ void record_failure(Batch::Context ctx, const std::string& error) noexcept {
         "SET status = 'failed', error = EXCLUDED.error, finished_at = EXCLUDED.finished_at",
         {pg::Param::text(h.stream_id), pg::Param::text(h.host), pg::Param::text(h.client), pg::Param::text(ctx.node),
          pg::Param::text(error)});
-    tx.commit();
+    commit_fenced(tx, ctx.head->lease);
   } catch (const std::exception& e) {
     log::warn("could not record the failed job: {}", e.what());
   }

@@ -1,8 +1,9 @@
-// One write transaction of sync-load. Opening it fences (the stream's lease
-// epoch must be current and unexpired, checked under a FOR SHARE row lock
-// that a takeover must wait for) and advances the tenant's base generation
-// from the one the stream was computed against, so a stale stream or a
-// second writer is refused before anything is written.
+// One write transaction of sync-load. Opening it checks the fence (the
+// stream's lease epoch must be current and unexpired) and, in the first
+// batch, that the header names the tenant's registered schema and host, and
+// advances the tenant's base generation from the one the stream was computed
+// against, so a stale stream or a second writer is refused before anything
+// is written. Its commit checks the fence again, atomically (fence.hpp).
 #pragma once
 
 #include <cstdint>
@@ -34,10 +35,12 @@ class Batch {
   };
 
   Batch(Context ctx, std::int64_t expected_generation, std::optional<std::int64_t> job_id);
-  // Starts the transaction, fences, bumps the generation (if bump) and makes
-  // sure the job row exists. Throws FencedError, StaleError or AlreadyApplied.
+  // Starts the transaction, fences, checks the registration (first batch),
+  // bumps the generation (if bump) and makes sure the job row exists.
+  // Throws FencedError, StaleError, InputError or AlreadyApplied.
   void open(bool bump);
-  // Updates the job row and commits. `final` marks the job succeeded.
+  // Updates the job row and commits if the fence still holds (else throws
+  // FencedError, nothing committed). `final` marks the job succeeded.
   void commit(const JobCounts& counts, bool final);
   // True when the tenant has no base state at all (a first sync): every
   // base-state row this job writes is then new. Under the fence and the
@@ -59,10 +62,6 @@ class Batch {
   std::optional<std::int64_t> job_id_;
   std::unique_ptr<pg::Transaction> tx_;
 };
-
-// Throws FencedError unless `lease` is current and unexpired. Takes a FOR
-// SHARE lock on the lease row until the transaction ends. No lease: ad hoc.
-void check_fence(pg::Connection& conn, const std::optional<ndjson::Lease>& lease);
 
 // Records a failed run in sync_jobs, in its own fenced transaction; never
 // throws. Not called for fenced or stale runs: those must write nothing.

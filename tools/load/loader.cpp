@@ -14,6 +14,7 @@
 #include "ndjson/reader.hpp"
 #include "read_ahead.hpp"
 #include "sinks.hpp"
+#include "verify.hpp"
 
 namespace syncpipe::load {
 
@@ -28,10 +29,11 @@ class Loader {
  private:
   void on_table(ndjson::Reader& in);
   void on_change(ndjson::Reader& in);
-  void on_write(ndjson::Change& c, bool insert);
-  void on_record(ndjson::Change& c);
+  void on_write(ndjson::Change& c, bool insert, const Hash128& v_hash);
+  void on_record(ndjson::Change& c, const std::optional<Hash128>& v_hash);
   void on_conflict(ndjson::Reader& in, bool decided);
-  bool to_image(ndjson::Change& c, std::string& reason);
+  bool to_image(ndjson::Change& c, std::string& reason, bool& converted);
+  Hash128 target_hash(const ndjson::Change& c, bool converted, const Hash128& v_hash);
   void ensure_batch(bool bump = true);
   void flush_table();
   void finish_batch(bool final);
@@ -155,8 +157,9 @@ void Loader::on_table(ndjson::Reader& in) {
 }
 
 // Checks every value first (a quarantined row keeps its source values), then
-// converts in place: a 30 MB value is not copied.
-bool Loader::to_image(ndjson::Change& c, std::string& reason) {
+// converts in place: a 30 MB value is not copied. `converted`: some value's
+// image differs from the value.
+bool Loader::to_image(ndjson::Change& c, std::string& reason, bool& converted) {
   for (std::size_t i = 0; i < c.v.size(); ++i) {
     if (auto why = check_target(c.v[i], types_[i])) {
       reason = fmt::format("column \"{}\": {}", names_[i], *why);
@@ -168,8 +171,19 @@ bool Loader::to_image(ndjson::Change& c, std::string& reason) {
       reason = fmt::format("key column \"{}\" is NULL", names_[k]);
       return false;
     }
-  for (std::size_t i = 0; i < c.v.size(); ++i) convert_target(c.v[i], types_[i]);
+  converted = false;
+  for (std::size_t i = 0; i < c.v.size(); ++i) {
+    if (same_image(c.v[i], types_[i])) continue;
+    converted = true;
+    convert_target(c.v[i], types_[i]);
+  }
   return true;
+}
+
+// The row hash of the target image: that of v, already computed when its
+// hashes were checked, unless a value was converted.
+Hash128 Loader::target_hash(const ndjson::Change& c, bool converted, const Hash128& v_hash) {
+  return converted ? row_hash(cb_, names_, c.v) : v_hash;
 }
 
 void Loader::on_change(ndjson::Reader& in) {
@@ -178,9 +192,13 @@ void Loader::on_change(ndjson::Reader& in) {
   if (c.has_v && c.v.size() != table_.columns.size()) in.fail("row has a different number of values than columns");
   if (c.op != "delete" && !c.h) in.fail("change without a row hash \"h\"");
   if (c.has_v) c.k = table_.key_of(c.v);
+  std::optional<Hash128> v_hash;
+  if (auto why = check_hashes(cb_, names_, c, v_hash); !why.empty()) in.fail(why);
   ensure_batch();
-  if (c.op == "insert" || c.op == "update") on_write(c, c.op == "insert");
-  else if (c.op == "record") on_record(c);
+  if (c.op == "insert" || c.op == "update") {
+    if (!c.has_v) in.fail(fmt::format("{} of table \"{}\" without values", c.op, c.table));
+    on_write(c, c.op == "insert", *v_hash);
+  } else if (c.op == "record") on_record(c, v_hash);
   else if (c.op == "delete") {
     rows_.remove(c.kh, c.k);
     if (auto* b = cache()) b->entries.erase(c.kh);
@@ -196,10 +214,10 @@ void Loader::on_change(ndjson::Reader& in) {
 }
 
 // On success c.v holds the target image.
-void Loader::on_write(ndjson::Change& c, bool insert) {
-  if (!c.has_v) throw InputError(fmt::format("{} of table \"{}\" without values", c.op, c.table));
+void Loader::on_write(ndjson::Change& c, bool insert, const Hash128& v_hash) {
   std::string reason;
-  if (!to_image(c, reason)) {
+  bool converted = false;
+  if (!to_image(c, reason, converted)) {
     meta_.quarantine(c.table, c.kh, c.k, reason, c.v);
     meta_.state(c.table, c.kh, c.k, *c.h, std::nullopt, "quarantined");
     remember(c, std::nullopt, BaseStatus::Quarantined);
@@ -209,16 +227,17 @@ void Loader::on_write(ndjson::Change& c, bool insert) {
     return;
   }
   if (insert) rows_.insert(c.v); else rows_.update(c.v);
-  auto tgt = row_hash(cb_, names_, c.v);
+  auto tgt = target_hash(c, converted, v_hash);
   meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
   remember(c, tgt, BaseStatus::Loaded);
   ++(insert ? result_.counts.inserted : result_.counts.updated);
 }
 
-void Loader::on_record(ndjson::Change& c) {
+void Loader::on_record(ndjson::Change& c, const std::optional<Hash128>& v_hash) {
   std::string reason;
-  if (c.has_v && to_image(c, reason)) {
-    auto tgt = row_hash(cb_, names_, c.v);
+  bool converted = false;
+  if (c.has_v && to_image(c, reason, converted)) {
+    auto tgt = target_hash(c, converted, *v_hash);
     meta_.state(c.table, c.kh, c.k, *c.h, tgt, "loaded");
     remember(c, tgt, BaseStatus::Loaded);
   } else {

@@ -11,6 +11,7 @@
 #include "core/base_state.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "fence.hpp"
 #include "loader.hpp"
 #include "ndjson/reader.hpp"
 #include "provision.hpp"
@@ -83,7 +84,7 @@ std::string node_name(const Options& opt, const ndjson::StreamHead& head) {
   try {
     auto conn = pg::Connection::open(opt.dsn, "sync-load");
     pg::Transaction tx(conn);
-    tx.set_local("syncpipe.host_id", head.header.host);
+    scope_write(conn, head.header, head.lease, 0);
     check_fence(conn, head.lease);
   } catch (const FencedError& f) {
     throw FencedError(std::string(f.what()) + " (connection lost: " + lost.what() + ")");

@@ -126,8 +126,15 @@ void StreamResolver::on_conflict() {
   else if (cfg_.log_enabled || o.resolution == Resolution::Unresolved)
     write_decision(c, *t, strategy_name(rule.strategy), "sync-resolve", o);
   if (o.resolution == Resolution::Unresolved) return;
+  auto ch = change_for(c, o);
+  // sync-load checks v against h; a row that is not the source row (merged,
+  // or the target's own) carries its own hash for that check.
+  if (ch.has_v) {
+    auto vh = row_hash(cb_, names_[t->name], ch.v);
+    if (vh != ch.h) ch.vh = vh;
+  }
   rec_.clear();
-  ndjson::write_change(rec_, change_for(c, o));
+  ndjson::write_change(rec_, ch);
   out_.record(rec_);
 }
 
