@@ -6,6 +6,7 @@
 
 bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+source "$BATS_TEST_DIRNAME/../lib/digest.bash"
 
 setup_file() {
     pgcluster_require || return 1
@@ -52,6 +53,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$(q 'SELECT count(*) FROM alembic.chat')" -gt 0 ]
+    assert_tenant_digest "$W/alembic.db" alembic
 }
 
 @test "peewee-born tenant: full sync, chat JSON byte-exact, DATETIME seconds as bigint" {
@@ -66,6 +68,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
          <(q "SELECT id || '|' || chat FROM peewee.chat ORDER BY id COLLATE \"C\"")
     [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'peewee.chat'::regclass AND attname = 'created_at'")" = bigint ]
     [ "$(q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'peewee.chat'::regclass AND attname = 'archived'")" = boolean ]
+    assert_tenant_digest "$W/peewee.db" peewee
 }
 
 @test "value traps: ns timestamps, REAL bits, 'null' vs NULL, '' vs NULL; bad values quarantined, not lost" {
@@ -78,6 +81,10 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     run count_mismatches traps "$W/traps.db"
     echo "$output"
     [ "$status" -eq 0 ]
+    while IFS=$'\t' read -r t id _; do  # each trap once: in the target or in quarantine
+        [ "$(q "SELECT (SELECT count(*) FROM traps.\"$t\" WHERE id = '$id') + (SELECT count(*) FROM sync_metadata.quarantine
+                WHERE client_id = 'traps' AND row_key = '[\"$id\"]' AND resolved_at IS NULL)")" = 1 ] || { echo "trap $t $id"; false; }
+    done <"$W/traps.tsv"
     # int64 and ns timestamps exact to the last digit (quarantined rows aside)
     quarantined=$(q "SELECT string_agg(row_key::json->>0, '|') FROM sync_metadata.quarantine WHERE client_id='traps' AND table_name='message'")
     diff <(sqlite3 "$W/traps.db" "SELECT id || '|' || created_at FROM message ORDER BY id" | grep -vE "^(${quarantined:-none})\|") \
@@ -110,6 +117,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
       "$(q "SELECT count(*) FROM traps.\"user\" WHERE info IS NULL")" ]
     # the quarantine names table, key and reason
     [ "$(q "SELECT count(*) FROM sync_metadata.quarantine WHERE client_id='traps' AND reason <> '' AND row_key <> ''")" -gt 0 ]
+    assert_tenant_digest "$W/traps.db" traps
 }
 
 @test "incremental: inserts, updates and hard deletes converge; deletes archived; no change writes nothing" {
@@ -124,6 +132,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id='inc'")" -ge 1 ]
+    assert_tenant_digest "$W/inc.db" inc
     before=$(writes inc)
     run sync inc "$W/inc.db"
     [ "$status" -eq 0 ]
@@ -194,6 +203,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
     [ "$status" -eq 0 ]
     run count_mismatches cut "$W/cut.db"
     [ "$status" -eq 0 ]
+    assert_tenant_digest "$W/cut.db" cut
 }
 
 @test "kill -9 of sync-load at several points leaves whole batches only; the next run converges" {
@@ -234,6 +244,7 @@ writes() { q "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg
         [ "$status" -eq 0 ]
         run count_mismatches kill "$W/kill.db"
         [ "$status" -eq 0 ]
+        assert_tenant_digest "$W/kill.db" kill
         # give the next round something to write
         sqlite3 "$W/kill.db" "UPDATE chat SET title = title || ' (again)'; UPDATE message SET content = content || '.'"
     done
@@ -248,6 +259,7 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     [ "$status" -eq 0 ]
     [ "$(q "SELECT \"a;b\" FROM hostile.\"x\"\"; DROP TABLE y; --\"")" = v ]
     [ "$(q "SELECT id FROM hostile.\"group\"")" = g ]
+    assert_tenant_digest "$W/hostile.db" hostile
 }
 
 @test "names longer than 63 bytes are refused before anything is written" {
@@ -267,6 +279,7 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     run sync big "$W/big.db"
     [ "$status" -eq 0 ]
     [ "$(q "SELECT max(octet_length(chat::text)) FROM big.chat")" -ge 31457280 ]
+    assert_tenant_digest "$W/big.db" big
 }
 
 @test "a node's local cache is used only at PostgreSQL's generation: two nodes alternate and converge" {
@@ -289,6 +302,7 @@ line\" INTEGER); INSERT INTO \"x\"\"; DROP TABLE y; --\" VALUES ('k1', 'v', 1); 
     run node "$W/na"                   # now in step: a hit, and nothing to do
     [[ "$output" == *"cache hit"* ]]
     [[ "$output" == *"0 inserted, 0 updated, 0 deleted"* ]]
+    assert_tenant_digest "$W/two.db" two
 }
 
 @test "a concurrent writer on the SQLite file never breaks a cross-table invariant in PostgreSQL" {
@@ -400,4 +414,5 @@ PY
     run sync nopk "$W/nopk.db"
     [ "$status" -eq 0 ]
     [[ "$output" == *"0 inserted, 0 updated, 0 deleted"* ]]
+    assert_tenant_digest "$W/nopk.db" nopk
 }

@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 source "$BATS_TEST_DIRNAME/../lib/pgcluster.sh"
+source "$BATS_TEST_DIRNAME/../lib/digest.bash"
 
 setup_file() {
     pgcluster_require || return 1
@@ -110,6 +111,7 @@ for l in open(sys.argv[1]):
         run -0 sync "$T" "$W/state"
         run -0 sync "${T}p" "$W/state" --plain
         diff <(contents "$T" "$T") <(contents "${T}p" "$T")
+        assert_tenant_digest "$W/$T.db" "$T"
     done
     [ "$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')" = "$(q "SELECT count(*) FROM \"$T\".chat")" ]
     [ "$(q "SELECT count(*) FROM sync_metadata.deleted_rows WHERE client_id = '$T'")" = \
@@ -150,6 +152,7 @@ SQL
     snap "$T" "$W/state" >"$W/snap.ndjson"
     [ "$(grep -c '"t":"row"' "$W/snap.ndjson")" = 2 ]
     run -0 sync "$T" "$W/state"
+    assert_tenant_digest "$W/$T.db" "$T"
 }
 
 @test "a stale cache: sync-diff exits 75, nothing is written, the next run succeeds" {
