@@ -112,7 +112,7 @@ rand_seconds() { awk -v lo="$1" -v hi="$2" -v r=$RANDOM 'BEGIN { printf "%.2f", 
 # A running stage of either node, at random (empty when none runs).
 random_stage() {
     local pids
-    mapfile -t pids < <(pgrep -g "${node_pid[a]},${node_pid[b]}" '^sync-(lease|snapshot|diff|resolve|load)$')
+    mapfile -t pids < <(pgrep -g "${node_pid[a]},${node_pid[b]}" -f '^sync-(lease|snapshot|diff|resolve|load)( |$)')
     ((${#pids[@]})) && echo "${pids[RANDOM % ${#pids[@]}]}"
 }
 
