@@ -27,6 +27,11 @@ COMMENT ON COLUMN sync_metadata.client_deployments.source_fingerprint IS
     'identity of the SQLite file whose content the base state holds (sync-snapshot); NULL = unknown';
 
 -- The scheduler's "last success" and "last job" per tenant: both read the newest job of a client.
+-- sync-jobs request (syncpipe-cycle --force) sets sync_requested_at and a cycle clears it; sync-load
+-- stores the fingerprint of the file a successful load read. 002 grants the other columns; it runs
+-- first, so the columns added here get their grant here.
+GRANT UPDATE (sync_requested_at, source_fingerprint) ON sync_metadata.client_deployments TO sync_service;
+
 CREATE INDEX IF NOT EXISTS sync_jobs_running_idx ON sync_metadata.sync_jobs (host_id)
     WHERE status = 'running';
 
