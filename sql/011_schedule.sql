@@ -31,6 +31,9 @@ COMMENT ON COLUMN sync_metadata.client_deployments.source_fingerprint IS
 -- stores the fingerprint of the file a successful load read. 002 grants the other columns; it runs
 -- first, so the columns added here get their grant here.
 GRANT UPDATE (sync_requested_at, source_fingerprint) ON sync_metadata.client_deployments TO sync_service;
+-- sync-jobs due reads the job sequence's last value: the jobs a cycle's run leaves running have larger
+-- ids (sync-jobs fail --after). Reading a counter reveals nothing of another host.
+GRANT SELECT ON SEQUENCE sync_metadata.sync_jobs_job_id_seq TO sync_service;
 
 CREATE INDEX IF NOT EXISTS sync_jobs_running_idx ON sync_metadata.sync_jobs (host_id)
     WHERE status = 'running';
