@@ -112,18 +112,20 @@ insert note ["b"]' ]
     [[ "$stderr" == *"2 inserts"*" 0 target lookups"* ]]
 }
 
-@test "the output is a valid stream: lease-less header, base, table with pg_types, table_end, trailer" {
+@test "the output is a valid stream: lease-less header, base, the source schema, table with pg_types, table_end, trailer" {
     make_tenant
     snap | svc_diff >"$BATS_TEST_TMPDIR/o"
-    run -0 python3 - "$BATS_TEST_TMPDIR/o" <<'PY'
+    run python3 - "$BATS_TEST_TMPDIR/o" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 types = [r["t"] for r in recs]
-assert types == ["header", "base", "table", "table_end", "table", "table_end", "trailer"], types
-note = recs[2]
+assert types == ["header", "base", "sqlite_schema", "table", "table_end", "table", "table_end", "trailer"], types
+note = recs[3]
 assert note["table"] == "note" and note["pg_types"] == ["text", "text", "bigint", "double precision", "json"], note
 assert recs[-1]["records"] == len(recs) - 1
 PY
+    echo "$output"
+    [ "$status" -eq 0 ]
 }
 
 @test "nothing changed: no change records, the cache is hit, and no tenant table is read" {
