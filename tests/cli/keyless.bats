@@ -63,3 +63,18 @@ PY
         [[ "$output" == *" 0 inserts, 0 updates, 0 deletes"* ]]
     done
 }
+
+@test "restore: the shadowing table comes back with its rows, without the synthetic _sqlite_row column" {
+    mkdir -p "$W/state"
+    local c=kl_restore
+    "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/$c.db" --users 2 >/dev/null
+    sqlite3 "$W/$c.db" "CREATE TABLE legacy(rowid TEXT, oid INTEGER, _rowid_ TEXT);
+        INSERT INTO legacy VALUES ('a', 1, 'x'), ('a', 1, 'x'), ('b', NULL, NULL), (NULL, NULL, NULL);"
+    snap "$c" "$W/$c.db" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB"
+    run -0 sync "$c" "$W/$c.db"
+    run -0 --separate-stderr bash -c '"$1" --client "$2" --from-postgres --dsn "$3" | "$4" --to-sqlite "$5"' _ \
+        "$B/tools/snapshot/sync-snapshot" "$c" "$SVC" "$B/tools/load/sync-load" "$W/restored.db"
+    [ "$(sqlite3 "$W/restored.db" "SELECT group_concat(name, ',') FROM pragma_table_info('legacy')")" = "rowid,oid,_rowid_" ]
+    cp "$W/restored.db" "$W/$c-restored.db"
+    [ "$(src_rows "$c-restored")" = "$(src_rows "$c")" ]
+}
