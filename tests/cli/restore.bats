@@ -193,13 +193,35 @@ same_file() {  # same_file SOURCE RESTORED
     [ "$(q "SELECT source_user_version FROM sync_metadata.client_deployments WHERE client_id = 'fwd'")" = 42 ]
 }
 
-@test "sync_service reads the captured schema of its own host only and cannot change it" {
+@test "sync_service reads the captured schema of its own host only and changes it only through refresh_source_schema" {
     run psql -X -q -At -v ON_ERROR_STOP=1 "$SVC" -c "SELECT count(*) FROM sync_metadata.source_schema"
     [ "$status" -eq 0 ]
     [ "$output" = 0 ]  # no host set: row-level security shows nothing
     run psql -X -q -At -v ON_ERROR_STOP=1 "$SVC" -c "BEGIN; SELECT set_config('syncpipe.host_id', 'h1', true); UPDATE sync_metadata.source_schema SET sql = NULL"
     [ "$status" -ne 0 ]
     [[ "$output" == *"permission denied"* ]]
+}
+
+@test "a forged capture (a second statement after the CREATE) is refused by the restore; nothing else runs" {
+    tenant forged webui-schema.sql
+    provision forged "$W/forged.db"
+    sync forged "$W/forged.db"
+    local evil="$W/evil-attached.db"
+    # as sync_service of the tenant's host: the table's text gets an ATTACH appended
+    run -0 psql -X -q -At -v ON_ERROR_STOP=1 -v evil="$evil" "$SVC" <<'SQL'
+SELECT set_config('syncpipe.host_id', 'h1', false) \g /dev/null
+SELECT sync_metadata.refresh_source_schema('forged',
+         (SELECT json_agg(json_build_object('o', ordinal, 'type', type, 'name', name, 'tbl_name', tbl_name,
+                 'sql', CASE WHEN name = 'tag' THEN sql || format('; ATTACH DATABASE %L AS e', :'evil') ELSE sql END)
+                 ORDER BY ordinal)
+            FROM sync_metadata.source_schema WHERE client_id = 'forged'), 0);
+SQL
+    [ "$output" = t ]
+    run --separate-stderr restore forged "$W/forged-restored.db"
+    [ "$status" -eq 65 ]
+    [[ "$stderr" == *'table "tag": not a single CREATE table statement'* ]]
+    [ ! -e "$evil" ]
+    [ ! -e "$W/forged-restored.db" ]
 }
 
 @test "a file's own snapshot restores to an equal file without PostgreSQL" {

@@ -14,6 +14,7 @@
 #include "ndjson/reader.hpp"
 #include "read_ahead.hpp"
 #include "sinks.hpp"
+#include "source_schema.hpp"
 #include "verify.hpp"
 
 namespace syncpipe::load {
@@ -58,6 +59,9 @@ class Loader {
   // matched the stream's base generation; saved after the last commit.
   std::optional<BaseState> cache_;
   bool cache_tried_ = false;
+  // The source's sqlite_master as the stream carries it: the captured schema
+  // is refreshed from it in the last transaction (restore after an upgrade).
+  std::optional<ndjson::SqliteSchema> source_schema_;
   // Per table: changes, bytes and rows by operation written by this job, and
   // which tables moved in this batch.
   std::map<std::string, TableProgress> progress_;
@@ -75,6 +79,7 @@ void Loader::run(ndjson::Reader& in) {
     else if (t == RecordType::Change) on_change(in);
     else if (t == RecordType::Decision) on_conflict(in, true);
     else if (t == RecordType::Conflict) on_conflict(in, false);
+    else if (t == RecordType::SqliteSchema) source_schema_ = ndjson::parse_sqlite_schema(in);
     if (batch_ && batch_bytes_ >= opt_.batch_bytes) finish_batch(false);
   }
   // A run with no changes writes no tenant row and keeps the generation (so
@@ -132,6 +137,9 @@ void Loader::finish_batch(bool final) {
   for (const auto& t : touched_) meta_.progress(t, progress_[t]);
   touched_.clear();
   meta_.flush(batch_->conn(), ctx_.head->header.host, ctx_.head->header.client, *job_);
+  if (final && source_schema_ && refresh_source_schema(batch_->conn(), ctx_.head->header.client, *source_schema_))
+    log::info("{}: the captured source schema now has the file's {} objects (restore rebuilds them)",
+              ctx_.head->header.client, source_schema_->objects.size());
   batch_->commit(result_.counts, final);
   batch_.reset();
   batch_bytes_ = 0;

@@ -47,4 +47,10 @@ void store_source_schema(pg::Connection& c, const std::string& host, const std::
                 {pg::Param::text(client), pg::Param::int64(s.user_version)});
 }
 
+bool refresh_source_schema(pg::Connection& c, const std::string& client, const ndjson::SqliteSchema& s) {
+  auto r = c.exec_params("SELECT sync_metadata.refresh_source_schema($1, $2::json, $3)",
+                         {pg::Param::text(client), pg::Param::text(objects_json(s)), pg::Param::int64(s.user_version)});
+  return r.get(0, 0) == "t";
+}
+
 }  // namespace syncpipe::load

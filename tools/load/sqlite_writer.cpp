@@ -10,6 +10,7 @@
 #include "ndjson/json_out.hpp"
 #include "ndjson/protocol_rows.hpp"
 #include "ndjson/reader.hpp"
+#include "sqlite/create_object.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 #include "sqlite/statement.hpp"
@@ -20,6 +21,10 @@ namespace {
 
 
 bool internal(const ndjson::SchemaObject& o) { return o.name.starts_with("sqlite_"); }
+
+void create_object(sqlite::Database& db, const ndjson::SchemaObject& o) {
+  sqlite::create_object(db, o.type, o.name, *o.sql);
+}
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -74,7 +79,7 @@ void SqliteWriter::begin(const ndjson::SqliteSchema& s) {
   db_.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536");
   db_.exec("BEGIN");
   for (const auto& o : s.objects)
-    if (o.type == "table" && o.sql && !internal(o)) db_.exec(*o.sql);
+    if (o.type == "table" && o.sql && !internal(o)) create_object(db_, o);
 }
 
 void SqliteWriter::rows(ndjson::Reader& in) {
@@ -134,7 +139,7 @@ void SqliteWriter::finish(const ndjson::SqliteSchema& s) {
   // none of them fires on the restore.
   db_.exec("BEGIN");
   for (const auto& o : s.objects)
-    if (o.type != "table" && o.sql && !internal(o)) db_.exec(*o.sql);
+    if (o.type != "table" && o.sql && !internal(o)) create_object(db_, o);
   db_.exec(fmt::format("PRAGMA user_version = {}", s.user_version));
   db_.exec("COMMIT");
   db_.exec("PRAGMA journal_mode = DELETE");

@@ -16,6 +16,7 @@
 #include "pg/connection.hpp"
 #include "pg/copy_out.hpp"
 #include "pg_source.hpp"
+#include "sqlite/create_object.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 #include "table_plan.hpp"
@@ -36,7 +37,8 @@ struct Counts {
 std::vector<TablePlan> plan_tables(const ndjson::SqliteSchema& s) {
   auto db = sqlite::Database::open_readwrite(":memory:", true);
   for (const auto& o : s.objects)
-    if (o.sql && (o.type == "table" || o.type == "index") && !o.name.starts_with("sqlite_")) db.exec(*o.sql);
+    if (o.sql && (o.type == "table" || o.type == "index") && !o.name.starts_with("sqlite_"))
+      sqlite::create_object(db, o.type, o.name, *o.sql);
   std::vector<TablePlan> plans;
   for (const auto& t : sqlite::list_tables(db)) plans.push_back(plan_table(db, t));
   return plans;
