@@ -58,7 +58,10 @@ tenant_state() {
     local before
     before="$(tenant_state)"
     run -0 q "SELECT sync_metadata.move_client('mv', 'h2')"
-    [[ "$output" == "client mv moved from host h1 to host h2, "*" row_state, 1 sync_jobs"* ]]
+    echo "$output"
+    [[ "$output" == "client mv moved from host h1 to host h2, "* ]]
+    [[ "$output" == *" row_state,"* && "$output" == *", 1 sync_jobs"* ]]
+    [[ "$output" == *" source_schema"* ]] # restore on the new host needs the captured schema
     run -0 node h2 node-a
     [[ "$output" == *"status 0 0 0 0 0" ]]
     run -0 q "SELECT rows_inserted || ' ' || rows_updated || ' ' || rows_deleted || ' ' || rows_quarantined || ' ' || conflicts
