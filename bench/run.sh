@@ -466,7 +466,10 @@ fi
 # errors (target: worst <= 0.5 s, no error, with the default --copy auto).
 app_writer() {
     local mode="$1" f="$work/app_$1.db" p="$work/t/app_$1" e="$work/err/app_$1" st wpid
-    cp "$DB" "$f" && sqlite3 "$f" 'PRAGMA journal_mode=DELETE' >/dev/null || { fail "app_$mode: no copy"; return; }
+    if ! cp "$DB" "$f" || ! sqlite3 "$f" 'PRAGMA journal_mode=DELETE' >/dev/null; then
+        fail "app_$mode: no copy"
+        return
+    fi
     provision "app_$mode" "$f" || { fail "app_$mode: provisioning failed"; return; }
     cat >"$work/app_writer.py" <<'PY'
 import os, sqlite3, sys, time
@@ -492,6 +495,7 @@ PY
     rm -f "$work/app.stop"
     python3 "$work/app_writer.py" "$f" "$work/app.stop" >"$work/app_$mode.out" 2>"$e.writer" &
     wpid=$!
+    # shellcheck disable=SC2016 # the inner bash expands its own positional parameters
     tm "$p.sync" bash -c '"$1" --client "$2" --no-lease --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
         "$8" | "$9" --dsn "$6" --state-dir "$7"' _ "$SNAP" "app_$mode" "$mode" "$f" "$DIFF" "$SVC"         "$work/state" "$RESOLVE" "$LOAD" 2>"$e"
     st=$?

@@ -33,7 +33,7 @@ die() { log "$*"; exit 1; }
 [[ -x "$status" ]] || die "not built: $status"
 [[ "$jobs" =~ ^[0-9]+$ && "$tenants" =~ ^[1-9][0-9]*$ ]] || die "usage: bench/status.sh [JOBS [TENANTS]]"
 
-# shellcheck source=../tests/lib/pgcluster.sh
+# shellcheck source=tests/lib/pgcluster.sh
 source "$repo/tests/lib/pgcluster.sh"
 pgcluster_start || die "no cluster"
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-status.XXXXXX")"
@@ -118,6 +118,8 @@ metrics "$work/after-7d"
 retain '1 day'
 measure kept-1d
 metrics "$work/after-1d"
-cmp -s "$work/before" "$work/after-7d" && cmp -s "$work/before" "$work/after-1d" ||
-    { diff "$work/before" "$work/after-1d" | head >&2; die "a metric changed through retention"; }
+if ! cmp -s "$work/before" "$work/after-7d" || ! cmp -s "$work/before" "$work/after-1d"; then
+    diff "$work/before" "$work/after-1d" | head >&2
+    die "a metric changed through retention"
+fi
 echo "every metric value unchanged through retention ($(grep -vc '^#' "$work/before") samples)"

@@ -503,7 +503,7 @@ big_rollback_db() {
     sqlite3 "$db" 'PRAGMA journal_mode=WAL' >/dev/null
     snap "$db" --copy-dir "$copies" -v
     check_stream "$out"
-    ! grep -q 'copied' "$err"
+    run ! grep -q 'copied' "$err"
     [ -z "$(ls -A "$copies")" ]
     run "$SNAP" --client acme --no-lease --copy sometimes "$db"
     [ "$status" = 64 ]
