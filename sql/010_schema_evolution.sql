@@ -59,12 +59,10 @@ BEGIN
 END
 $$;
 
--- evolution_target(fn, client, table, must_exist) -> the client's schema. Internal (no EXECUTE for
--- sync_service). Raises unless the caller's host owns the non-archived client, the schema is a
--- tenant schema, and the table name is a plain name; with must_exist, the table exists there and
--- sync_service can already write it (as provisioning grants), so nothing else is reachable.
-CREATE OR REPLACE FUNCTION sync_metadata.evolution_target(p_fn text, p_client text, p_table text,
-                                                          p_must_exist boolean)
+-- evolution_tenant(fn, client) -> the client's schema. Internal (no EXECUTE for sync_service); the one
+-- check of every definer function sync_service may call about a tenant (010, 012): the caller's host
+-- (syncpipe.host_id) owns the non-archived client, and its schema is a tenant schema.
+CREATE OR REPLACE FUNCTION sync_metadata.evolution_tenant(p_fn text, p_client text)
 RETURNS text
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -73,7 +71,6 @@ AS $fn$
 DECLARE
     v_host   text := current_setting('syncpipe.host_id', true);
     v_schema text;
-    v_rel    oid;
 BEGIN
     IF v_host IS NULL OR v_host = '' THEN
         RAISE EXCEPTION '%: syncpipe.host_id is not set', p_fn USING ERRCODE = '42501';
@@ -88,6 +85,25 @@ BEGIN
         RAISE EXCEPTION '%: schema % of client % is not a tenant schema', p_fn, quote_ident(v_schema),
             quote_literal(p_client) USING ERRCODE = '42501';
     END IF;
+    RETURN v_schema;
+END
+$fn$;
+
+-- evolution_target(fn, client, table, must_exist) -> the client's schema. Internal (no EXECUTE for
+-- sync_service). Raises unless evolution_tenant accepts the client and the table name is a plain
+-- name; with must_exist, the table exists there and sync_service can already write it (as
+-- provisioning grants), so nothing else is reachable.
+CREATE OR REPLACE FUNCTION sync_metadata.evolution_target(p_fn text, p_client text, p_table text,
+                                                          p_must_exist boolean)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_schema text := sync_metadata.evolution_tenant(p_fn, p_client);
+    v_rel    oid;
+BEGIN
     PERFORM sync_metadata.evolution_check_name(p_fn, 'table', p_table);
     IF p_must_exist THEN
         SELECT c.oid INTO v_rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -290,6 +306,7 @@ BEGIN
 END
 $fn$;
 
+REVOKE ALL ON FUNCTION sync_metadata.evolution_tenant(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION sync_metadata.evolution_target(text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION sync_metadata.evolution_check_name(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION sync_metadata.evolution_column_def(text, text, text) FROM PUBLIC;

@@ -6,7 +6,7 @@
 -- batch's transaction (fenced like the rows), so a restore rebuilds the tables and columns the upgrade
 -- added (sync-diff added them in PostgreSQL through 010). sync_service keeps SELECT only on
 -- source_schema: this admin-owned function is the one way it changes, for a non-archived tenant of the
--- caller's host only, and it records the change in schema_history. Idempotent.
+-- caller's host only (010's evolution_tenant), and it records the change in schema_history. Idempotent.
 
 BEGIN;
 
@@ -25,19 +25,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    v_host   text := current_setting('syncpipe.host_id', true);
-    v_schema text;
+    v_schema text := sync_metadata.evolution_tenant('refresh_source_schema', p_client);
+    v_host   text := current_setting('syncpipe.host_id');
     v_same   boolean;
 BEGIN
-    IF v_host IS NULL OR v_host = '' THEN
-        RAISE EXCEPTION 'refresh_source_schema: syncpipe.host_id is not set' USING ERRCODE = '42501';
-    END IF;
-    SELECT schema_name INTO v_schema FROM sync_metadata.client_deployments
-     WHERE client_id = p_client AND host_id = v_host AND archived_at IS NULL;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'refresh_source_schema: % is not a tenant of host %', to_json(p_client), to_json(v_host)
-            USING ERRCODE = '42501';
-    END IF;
     IF p_objects IS NULL OR json_typeof(p_objects) <> 'array' OR json_array_length(p_objects) = 0 THEN
         RAISE EXCEPTION 'refresh_source_schema: objects must be a non-empty JSON array' USING ERRCODE = '22023';
     END IF;
