@@ -352,7 +352,7 @@ has() {
         reads=$((reads + 1))
     done
     wait "$writer"
-    echo "reads $reads bad $bad" >&3
+    echo "# reads $reads bad $bad" >&3
     ((reads > 20 && bad == 0))
     # No temporary file is left behind.
     [ "$(ls "$d")" = "$(printf 'done\nsyncpipe.prom')" ]
