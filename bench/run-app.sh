@@ -1,0 +1,63 @@
+# shellcheck shell=bash disable=SC2154 # sourced by bench/run.sh, which sets the variables it reads
+# bench/run-app.sh — the app comes first; sourced by bench/run.sh.
+#
+# app_writer MODE — the first sync of a rollback-journal copy of the tenant (sync-snapshot --copy MODE) while
+# an Open WebUI-like writer commits one small transaction every 20 ms with Python's sqlite3 (busy timeout 5 s,
+# SQLAlchemy's default). Records the sync's process figures (group app_MODE) and, per run, the writer's worst
+# and p99 commit latency and its "database is locked" errors (target: worst <= 0.5 s, no error, with the
+# default --copy auto). Each run starts from a copy of the tenant provisioned just before it.
+
+app_writer_py() {
+    cat >"$work/app_writer.py" <<'PY'
+import os, sqlite3, sys, time
+db, stop = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db, timeout=5.0, isolation_level=None)
+lat, busy, n = [], 0, 0
+while not os.path.exists(stop):
+    n += 1
+    t0 = time.monotonic()
+    try:
+        con.execute("BEGIN")
+        con.execute("INSERT INTO config(\"key\", value, updated_at) VALUES (?, '1', 0)", (f"bench.app.{n}",))
+        con.execute("COMMIT")
+    except sqlite3.OperationalError:
+        busy += 1
+        try: con.execute("ROLLBACK")
+        except sqlite3.Error: pass
+    lat.append(time.monotonic() - t0)
+    time.sleep(0.02)
+lat.sort()
+print(f"{len(lat)} {lat[-1] * 1000:.1f} {lat[int(len(lat) * 0.99)] * 1000:.1f} {busy}")
+PY
+}
+
+app_writer() {
+    local mode="$1" c="app_$1" f="$work/app_$1.db" p="$work/t/app_$1" e="$work/err/app_$1" st wpid n worst p99 busy
+    ((RUN == 1)) || reset_tenants "^$c\$"
+    if ! cp "$DB" "$f" || ! sqlite3 "$f" 'PRAGMA journal_mode=DELETE' >/dev/null; then
+        fail "$c: no copy"
+        return
+    fi
+    provision "$c" "$f" || { fail "$c: provisioning failed"; return; }
+    [[ -f "$work/app_writer.py" ]] || app_writer_py
+    rm -f "$work/app.stop"
+    settle
+    python3 "$work/app_writer.py" "$f" "$work/app.stop" >"$work/$c.out" 2>"$e.writer" &
+    wpid=$!
+    # shellcheck disable=SC2016 # the inner bash expands its own positional parameters
+    tm "$p.sync" bash -c '"$1" --client "$2" --no-lease --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
+        "$8" | "$9" --dsn "$6" --state-dir "$7"' _ "$SNAP" "$c" "$mode" "$f" "$DIFF" "$SVC" \
+        "$work/state" "$RESOLVE" "$LOAD" 2>"$e"
+    st=$?
+    touch "$work/app.stop"
+    wait "$wpid"
+    record "$c" "$c" pipeline "$p.sync" "$st"
+    ((st == 0)) || fail "$c: the sync exited $st: $(tail -n2 "$e" | tr '\n' ' ')"
+    read -r n worst p99 busy <"$work/$c.out" || { fail "$c: the writer failed: $(tail -n2 "$e.writer")"; return; }
+    value "${c}_writes" "$n"
+    value "${c}_worst_write_ms" "$worst"
+    value "${c}_p99_write_ms" "$p99"
+    value "${c}_busy_errors" "$busy"
+    log "app writer during a first sync with --copy $mode, run $RUN: $n writes, worst $worst ms, p99 $p99 ms, $busy busy errors"
+    rm -f "$f"
+}
