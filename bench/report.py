@@ -107,7 +107,7 @@ def rng(s, prec):
 
 def summary(runs):
     """{run: figures} -> the median and range of every field, the status, and every run."""
-    s = {f: spread(a[f] for a in runs.values()) for f in FIELDS}
+    s = {f: spread(a[f] for a in runs.values() if a[f] is not None) for f in FIELDS}
     s.update(runs=len(runs), rc=next((a["rc"] for a in runs.values() if a["rc"]), 0),
              clients=max(a["clients"] for a in runs.values()),
              each_run=[dict(run=r, **a) for r, a in sorted(runs.items())])
@@ -126,6 +126,8 @@ def lines_of(g, pr):
             runs[run] = dict(p, wall=t["wall"], server_cpu=t["server_cpu"], rc=p["rc"] or t["rc"]) if t else p
         return [(procs[0], runs, bool(total))]
     out = [(s, pr[(g, s)], False) for s in procs]
+    if total and not procs:  # timed as a whole only (syncpipe-cycle): no process figures
+        total = {run: dict(a, cpu=None, rss_mb=None) for run, a in total.items()}
     if total:
         out.append(("= pipeline", total, True))
     return out
@@ -250,9 +252,12 @@ def print_header(meta, value_mb):
     print(f"machine: {meta.get('machine')}; PostgreSQL {meta.get('postgres')}, SQLite {meta.get('sqlite')}, "
           f"{meta.get('pgloader_version', '')}")
     print(f"commit measured: {meta.get('commit')} (git describe --always --dirty), {meta.get('date')}")
-    print(f"method: runs of every contender: {meta.get('repeat')} (tiny tenants: {meta.get('tiny_repeat')}; the 30 MB "
-          f"chat: 1), interleaved round by round; each figure is the median [min, max] over the runs; a ratio is "
-          f"the median of the per-run ratios (run i against run i)")
+    tiny = f"{meta.get('tiny_repeat')} round(s) of {meta.get('tiny_tenants')} tenants"
+    if meta.get("tiny_repeat") != meta.get("repeat"):
+        tiny += " (BENCH_TINY_REPEAT: a round provisions twice that many tenants; 5 would take L past 25 min)"
+    print(f"method: runs of every contender: {meta.get('repeat')}, interleaved round by round; tiny tenants: {tiny}; "
+          f"the 30 MB chat: 1 run.\n        Each figure is the median [min, max] over the runs; a ratio is the "
+          f"median of the per-run ratios (run i against run i).")
     print(f"pgloader WITH data only, truncate, {meta.get('pgloader_with')}")
     for k in ("syncpipe", "note"):
         if k in meta:

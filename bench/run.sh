@@ -22,10 +22,12 @@
 #             write during a first sync (app_writer: --copy auto vs never; BENCH_APP=0 skips it).
 # Every contender runs BENCH_REPEAT times (5; smoke: 1), the runs interleaved round by round (copy, pcopy,
 # pgloader, first sync, restore; then scan, no change, 0.1 %, 1 %), so drift on the machine hits all alike.
-# Tiny tenants repeat BENCH_TINY_REPEAT times (default: BENCH_REPEAT). The big chat runs once.
+# Tiny tenants run BENCH_TINY_REPEAT rounds (default 1: a round provisions 2 x N tenants and takes minutes,
+# five would take L past 25 minutes). The big chat runs once.
 # Prints a table of medians and ranges (min-max) and the ratios to the references (each the median of the
 # per-run ratios, run i against run i); writes every run to $BENCH_RESULTS_DIR/<size>-<UTC time>.json.
-# Exit status: 0 when every stage ran and every check held, 1 otherwise (a target missed is not a failure).
+# Exit status: 0 when every stage ran and every check held, 1 otherwise (a target missed is not a failure;
+# bench/README.md stating other pgloader options than the script is a failed check).
 #
 # Environment: BUILD_DIR (default <repo>/build), SHARED_DIR (default <repo>/../shared),
 #   BENCH_RESULTS_DIR (default <repo>/bench/results), BENCH_TMPDIR (default /tmp), BENCH_TINY (tiny tenants),
@@ -43,7 +45,7 @@ results_dir="${BENCH_RESULTS_DIR:-$repo/bench/results}"
 keep=0
 
 usage() { echo "usage: bench/run.sh [--keep] smoke|S|M|L" >&2; exit 64; }
-log() { printf 'bench: %s\n' "$*" >&2; }
+log() { printf "bench: [+%ss] %s\n" "$SECONDS" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 while (($#)); do
@@ -66,7 +68,7 @@ case "$size" in
 esac
 tiny_n="${BENCH_TINY:-${shape[3]}}"
 repeat="${BENCH_REPEAT:-$([[ $size == smoke ]] && echo 1 || echo 5)}"
-tiny_repeat="${BENCH_TINY_REPEAT:-$repeat}"
+tiny_repeat="${BENCH_TINY_REPEAT:-1}" # a round provisions 2 x BENCH_TINY tenants: minutes each
 [[ "$repeat" =~ ^[1-9][0-9]*$ && "$tiny_repeat" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT and BENCH_TINY_REPEAT must be positive integers"
 big_bytes="${BENCH_BIG_BYTES:-31457280}"
 
