@@ -347,7 +347,7 @@ restore_measure() {
     total restore t "$t0" "$t1" "$c0" "$c1" "$rc"
     ((rc == 0)) || { fail "restore: exit ${st[*]}: $(tail -qn1 "$e.snapshot" "$e.load" | tr '\n' ' ')"; return 1; }
     meta restore_file_bytes "$(stat -c %s "$f")"
-    "$SNAP" --client t --no-lease "$f" 2>/dev/null | "$DIFF" --dsn "$SVC" --against-base 2>"$e.verify" ||
+    "$SNAP" --client t --no-lease --all-rows "$f" 2>/dev/null | "$DIFF" --dsn "$SVC" --against-base 2>"$e.verify" ||
         fail "restore: the restored file differs from the base state: $(tail -n1 "$e.verify")"
     rm -f "$f"
 }
