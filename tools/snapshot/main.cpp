@@ -88,8 +88,8 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>(), "TABLE")
       ("skip-unchanged", "the default: do not write rows the local base-state cache says are unchanged "
                          "(sync-diff verifies)")
-      ("all-rows", "write every row; the local cache is not read (sync-diff --verify and --against-base, "
-                   "sync-load --provision and --to-sqlite need every row)")
+      ("all-rows", "write every row; the local cache is not read (what verifying a restore, an audit, "
+                   "provisioning or a copy to a new file needs)")
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
       ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
        cxxopts::value<std::string>()->default_value("auto"), "MODE")
@@ -140,7 +140,11 @@ std::optional<SkipHint> load_hint(const Options& opt) {
   if (!opt.skip_unchanged) return std::nullopt;
   auto path = cache_path(opt.state_dir, opt.client);
   auto hint = SkipHint::load(path, opt.client);
-  if (!hint) log::info("{}: no usable base-state cache {}: writing every row", opt.client, path);
+  // No cache yet (a first run) is normal; one that cannot be used is news.
+  if (!hint && ::access(path.c_str(), F_OK) != 0)
+    log::debug("{}: no base-state cache {} yet: writing every row", opt.client, path);
+  else if (!hint)
+    log::info("{}: no usable base-state cache {}: writing every row", opt.client, path);
   return hint;
 }
 
