@@ -4,8 +4,8 @@
 #
 #   tests/run-all.sh [--sanitize] [-- MESON-TEST-ARGS...]
 #
-#   --sanitize   an ASan+UBSan build (BUILD_DIR defaults to <repo>/build-sanitize) running the unit and
-#                cli suites; every sanitizer report (written under meson-logs/sanitizer/) is a failed
+#   --sanitize   a clang ASan+UBSan build (BUILD_DIR defaults to <repo>/build-sanitize) running the unit
+#                and cli suites (clang: it builds this tree ~10x faster than gcc with the sanitizers on); every sanitizer report (written under meson-logs/sanitizer/) is a failed
 #                case. No bench smoke.
 #   -- ARGS      passed to `meson test` instead of the default selection (a targeted run, no bench smoke)
 #
@@ -24,9 +24,11 @@ test_args=(--suite unit --suite db --suite cli --suite lint)
 bench=1
 if [[ "${1:-}" == -- ]]; then shift; test_args=("$@"); bench=0; fi
 setup_args=()
+setup_env=()
 if ((sanitize)); then
     build="$(realpath -m "${BUILD_DIR:-$repo/build-sanitize}")"
     setup_args=('-Db_sanitize=address,undefined' -Db_lundef=false)
+    setup_env=(CC=clang CXX=clang++)
     ((bench == 0)) || test_args=(--suite unit --suite cli)
     bench=0
 else
@@ -74,7 +76,7 @@ count_sanitizer_reports() {
 
 # --- build -------------------------------------------------------------------
 if [[ ! -f "$build/build.ninja" ]]; then
-    meson setup "${setup_args[@]}" "$build" "$repo" || die "meson setup failed"
+    env "${setup_env[@]}" meson setup "${setup_args[@]}" "$build" "$repo" || die "meson setup failed"
 elif registration_stale; then
     meson setup --reconfigure "$build" "$repo" || die "meson setup --reconfigure failed"
 fi

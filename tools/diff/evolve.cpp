@@ -101,7 +101,8 @@ void Evolver::add_columns(const ndjson::TableSchema& src, Target& target) {
 
 // PostgreSQL columns the source no longer has: kept, NULL in new rows.
 void Evolver::note_dropped(const ndjson::TableSchema& src, const Target& target) {
-  for (const auto& [name, type] : *target.columns(src.name)) {
+  for (const auto& column : *target.columns(src.name)) {
+    const std::string& name = column.first;  // not a structured binding: clang 14 cannot capture one
     bool in_source = std::any_of(src.columns.begin(), src.columns.end(), [&](auto& c) { return c.name == name; });
     if (in_source) continue;
     if (call("SELECT sync_metadata.note_schema_change($1, $2, $3, 'column_dropped', NULL)",
