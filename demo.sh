@@ -34,12 +34,13 @@ step "generate a tenant from $(basename "$schema_sql")"
 sqlite3 "$db" "SELECT 'chats: ' || count(*) FROM chat; SELECT 'chat messages: ' || count(*) FROM chat_message;"
 
 step "provision tenant acme on host demo-host (admin)"
-"$(bin snapshot)" --client acme --host demo-host --no-lease "$db" | "$(bin load)" --provision
+"$(bin snapshot)" --client acme --host demo-host --no-lease --all-rows "$db" | "$(bin load)" --provision
 
-# One cycle of node-a as sync_service: the lease first; its epoch fences every write.
+# One cycle of node-a as sync_service: the lease first; its epoch fences every write. Every stage uses
+# the same state directory, so the snapshot leaves out the rows the last load left unchanged.
 cycle() {
     "$(bin lease)" gate --cluster demo-host --node node-a --dsn "$svc" |
-        "$(bin snapshot)" --client acme "$db" |
+        "$(bin snapshot)" --client acme --state-dir "$work" "$db" |
         "$(bin diff)" --dsn "$svc" --state-dir "$work" |
         "$(bin resolve)" |
         "$(bin load)" --dsn "$svc" --state-dir "$work"

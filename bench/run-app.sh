@@ -45,7 +45,7 @@ app_writer() {
     python3 "$work/app_writer.py" "$f" "$work/app.stop" >"$work/$c.out" 2>"$e.writer" &
     wpid=$!
     # shellcheck disable=SC2016 # the inner bash expands its own positional parameters
-    tm "$p.sync" bash -c '"$1" --client "$2" --no-lease --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
+    tm "$p.sync" bash -c '"$1" --client "$2" --no-lease --state-dir "$7" --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
         "$8" | "$9" --dsn "$6" --state-dir "$7"' _ "$SNAP" "$c" "$mode" "$f" "$DIFF" "$SVC" \
         "$work/state" "$RESOLVE" "$LOAD" 2>"$e"
     st=$?

@@ -2,7 +2,7 @@
 # bench/run-syncpipe.sh — syncpipe's runs in bench/run.sh; sourced by it, not run.
 
 provision() { # CLIENT FILE [SNAPSHOT ARGS...] — as the admin, untimed
-    "$SNAP" --client "$1" --no-lease "${@:3}" "$2" 2>>"$work/err/provision" |
+    "$SNAP" --client "$1" --no-lease --all-rows "${@:3}" "$2" 2>>"$work/err/provision" |
         "$LOAD" --provision --dsn "dbname=bench" 2>>"$work/err/provision"
 }
 
@@ -88,7 +88,7 @@ restore_measure() {
     total restore t "$t0" "$t1" "$c0" "$c1" "$rc"
     ((rc == 0)) || { fail "restore: exit ${st[*]}: $(tail -qn1 "$e.snapshot" "$e.load" | tr '\n' ' ')"; return 1; }
     value restore_file_bytes "$(stat -c %s "$f")"
-    "$SNAP" --client t --no-lease "$f" 2>/dev/null | "$DIFF" --dsn "$SVC" --against-base 2>"$e.verify" ||
+    "$SNAP" --client t --no-lease --all-rows "$f" 2>/dev/null | "$DIFF" --dsn "$SVC" --against-base 2>"$e.verify" ||
         fail "restore: the restored file differs from the base state: $(tail -n1 "$e.verify")"
     rm -f "$f"
 }

@@ -71,6 +71,12 @@ Header parse_header(Reader& r) {
   return h;
 }
 
+std::string every_row_refusal(std::string_view what) {
+  return fmt::format("{} needs every row, but the snapshot left out the rows its local cache had (header "
+                     "\"skip_unchanged\"): run sync-snapshot with --all-rows",
+                     what);
+}
+
 void write_header(JsonBuf& j, const Header& h) {
   j.open().key("t").string("header").key("v").integer(h.version);
   j.key("client").string(h.client).key("host").string(h.host).key("schema").string(h.schema);

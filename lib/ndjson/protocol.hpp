@@ -44,6 +44,11 @@ struct Header {
   std::string fingerprint;      // settled identity of the source file before the snapshot (sqlite/fingerprint.hpp), or ""
 };
 
+// Why a stage that needs every row (sync-diff --verify and --against-base,
+// sync-load --provision and --to-sqlite) refuses a stream whose header says
+// skip_unchanged, and what to run instead; `what` names the stage.
+std::string every_row_refusal(std::string_view what);
+
 struct Column {
   std::string name, decl;
   bool notnull = false;

@@ -12,6 +12,7 @@ setup_file() {
     export DB="dbig_$$_$RANDOM" B="${SYNCPIPE_BUILD:?}" SHARED="${SHARED_DIR:-$BATS_TEST_DIRNAME/../../../shared}"
     export GEN="$B/tests/gen/syncpipe-gen" W="$BATS_FILE_TMPDIR" SYNCPIPE_HOST=h1
     pgcluster_migrate "$DB" >/dev/null
+    pgcluster_state_home "$DB"
     "$GEN" create --schema-sql "$SHARED/fixtures/openwebui/webui-schema.sql" --out "$W/big.db" --users 3 \
         --chats-per-user 4 >/dev/null
     "$GEN" big --db "$W/big.db" --bytes 31457280 >/dev/null

@@ -21,6 +21,7 @@ setup_file() {
     done
     export DB="difftest_$$_$RANDOM"
     pgcluster_migrate "$DB"
+    pgcluster_state_home "$DB"
     pgcluster_service_password "$DB"
     export SVC_DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service"
     export PGDATABASE="$DB" # sync-load --provision: the superuser over the socket

@@ -21,6 +21,7 @@ setup_file() {
     [[ -x "$LEASE" && -x "$SNAPSHOT" ]] || { echo "not built: $LEASE or $SNAPSHOT" >&2; return 1; }
     export DB="leasetest_$$_$RANDOM"
     pgcluster_migrate "$DB"
+    pgcluster_state_home "$DB"
     pgcluster_service_password "$DB"
     export DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=sync_service"
     admin "

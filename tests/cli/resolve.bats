@@ -18,6 +18,7 @@ setup_file() {
     if [[ -n "${PGCLUSTER_DIR:-}" && -n "${PGPORT:-}" ]]; then
         export DB="resolvetest_$$_$RANDOM"
         pgcluster_migrate "$DB"
+        pgcluster_state_home "$DB"
         pgcluster_service_password "$DB"
     fi
 }

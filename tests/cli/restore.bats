@@ -2,7 +2,7 @@
 # Restore (issue 11): a tenant's webui.db rebuilt from PostgreSQL alone,
 #   sync-snapshot --client T --from-postgres | sync-load --to-sqlite NEW.db
 # and proved with
-#   sync-snapshot --client T --no-lease NEW.db | sync-diff --against-base
+#   sync-snapshot --client T --no-lease --all-rows NEW.db | sync-diff --against-base
 # Real tenants of both Open WebUI lineages with every value trap (syncpipe-gen traps), provisioned by an
 # admin, synced and restored by sync_service, against the throwaway cluster of tests/lib/pgcluster.sh.
 
@@ -19,14 +19,14 @@ setup_file() {
 teardown_file() { dropdb --if-exists --force -- "$DB"; }
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
-snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$2"; }
-provision() { snap "$1" "$2" | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB"; }
+snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "${@:3}" "$2"; } # snap CLIENT FILE [ARGS]
+provision() { snap "$1" "$2" --all-rows | "$B/tools/load/sync-load" --provision --dsn "dbname=$DB"; }
 sync() {
-    snap "$1" "$2" | "$B/tools/diff/sync-diff" --dsn "$SVC" --no-cache |
+    snap "$1" "$2" --no-cache | "$B/tools/diff/sync-diff" --dsn "$SVC" --no-cache |
         "$B/tools/resolve/sync-resolve" | "$B/tools/load/sync-load" --dsn "$SVC" --no-cache
 }
 restore() { "$B/tools/snapshot/sync-snapshot" --client "$1" --from-postgres --dsn "$SVC" | "$B/tools/load/sync-load" --to-sqlite "$2"; }
-verify() { snap "$1" "$2" | "$B/tools/diff/sync-diff" --dsn "$SVC" --against-base; }
+verify() { snap "$1" "$2" --all-rows | "$B/tools/diff/sync-diff" --dsn "$SVC" --against-base; }
 
 # A tenant of LINEAGE with every trap of the fixture notes, plus what a fork may add (issue 11 asks for
 # all of it to come back): a table without any key holding duplicate rows, a view, a trigger, a
@@ -226,7 +226,7 @@ SQL
 
 @test "a file's own snapshot restores to an equal file without PostgreSQL" {
     tenant copy webui-schema.sql
-    snap copy "$W/copy.db" | "$B/tools/load/sync-load" --to-sqlite "$W/copy-restored.db"
+    snap copy "$W/copy.db" --all-rows | "$B/tools/load/sync-load" --to-sqlite "$W/copy-restored.db"
     run same_file "$W/copy.db" "$W/copy-restored.db"
     echo "$output"
     [ "$status" -eq 0 ]

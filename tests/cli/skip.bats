@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
-# sync-snapshot --skip-unchanged (issue 6): rows the local base-state cache says are unchanged are
-# never written; sync-diff verifies each table's "unchanged" summary against the authoritative base
-# and refuses a stream built from a stale cache (exit 75, nothing loadable written).
+# sync-snapshot's default (issue 6; the default since issue 15, --skip-unchanged still accepted): rows
+# the local base-state cache says are unchanged are never written; sync-diff verifies each table's
+# "unchanged" summary against the authoritative base and refuses a stream built from a stale cache (exit
+# 75, nothing loadable written). --all-rows and --no-cache write every row; the consumers that need every
+# row refuse a skipping stream.
 #
 #   SYNCPIPE_BUILD=/path/to/build tests/lib/pgcluster.sh run bats tests/cli/skip.bats
 #
@@ -33,16 +35,15 @@ tenant() { # tenant NAME — a generated alembic-born tenant, provisioned
     "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$W/$1.db" |
         "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" >/dev/null
 }
-# snap CLIENT STATE_DIR [args] — a snapshot that skips by the cache in STATE_DIR
-snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease --skip-unchanged --state-dir "$2" "${@:3}" "$W/$1.db"; }
+# snap CLIENT STATE_DIR [args] — a snapshot that skips by the cache in STATE_DIR (the default)
+snap() { "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease --state-dir "$2" "${@:3}" "$W/$1.db"; }
 diff_() { "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$1"; }
 diff_to() { diff_ "$1" >"$2"; } # diff_to STATE_DIR OUT — stderr only is left for `run`
 load() { "$B/tools/load/sync-load" --dsn "$SVC" --state-dir "$1"; }
-# sync CLIENT STATE_DIR [--plain] — one cycle; --plain: without --skip-unchanged
+# sync CLIENT STATE_DIR [--plain] — one cycle; --plain: the snapshot writes every row (--all-rows)
 sync() {
     if [[ "${3:-}" == --plain ]]; then
-        "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$W/$1.db" | diff_ "$2" |
-            "$B/tools/resolve/sync-resolve" | load "$2"
+        snap "$1" "$2" --all-rows | diff_ "$2" | "$B/tools/resolve/sync-resolve" | load "$2"
     else
         snap "$1" "$2" | diff_ "$2" | "$B/tools/resolve/sync-resolve" | load "$2"
     fi
@@ -92,7 +93,7 @@ for l in open(sys.argv[1]):
     [ "$(q "SELECT count(*) FROM sync_metadata.sync_jobs WHERE client_id = '$T'")" = $((jobs + 1)) ]
 }
 
-@test "updates, inserts and hard deletes converge exactly as without the flag" {
+@test "updates, inserts and hard deletes converge exactly as with --all-rows" {
     tenant "$T"
     cp "$W/$T.db" "$W/${T}p.db"
     "$B/tools/snapshot/sync-snapshot" --client "${T}p" --no-lease "$W/${T}p.db" |
@@ -225,7 +226,9 @@ SQL
     run -0 sync "$T" "$W/state"
     snap "$T" "$W/state" >"$W/snap.ndjson"
     run -64 "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" --verify <"$W/snap.ndjson"
-    [[ "$output" == *"--verify"*"--skip-unchanged"* ]]
+    [[ "$output" == *"sync-diff --verify needs every row"*"run sync-snapshot with --all-rows" ]]
+    snap "$T" "$W/state" --all-rows >"$W/snap.ndjson"
+    run -0 "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/state" --verify <"$W/snap.ndjson"
 }
 
 @test "a skipping stream cannot provision: refused (65), nothing created" {
@@ -235,7 +238,7 @@ SQL
     grep -q '"skip_unchanged":true' "$W/snap.ndjson"
     q "DROP SCHEMA $T CASCADE" 2>/dev/null
     run -65 "$B/tools/load/sync-load" --provision --dsn "dbname=$DB" <"$W/snap.ndjson"
-    [[ "$output" == *"--skip-unchanged stream cannot provision"* ]]
+    [[ "$output" == *"sync-load --provision needs every row"*"run sync-snapshot with --all-rows" ]]
     [ "$(q "SELECT count(*) FROM information_schema.schemata WHERE schema_name = '$T'")" = 0 ]
 }
 
@@ -289,8 +292,136 @@ SQL
 }
 
 @test "--help names every option the man page documents" {
-    for o in skip-unchanged state-dir; do
+    for o in skip-unchanged all-rows no-cache state-dir; do
         "$B/tools/snapshot/sync-snapshot" --help | grep -q -- "--$o"
         grep -q -- "$o" "$BATS_TEST_DIRNAME/../../man/sync-snapshot.1.scd"
     done
+}
+
+@test "skipping is the default; --skip-unchanged is the same; --all-rows and --no-cache write every row" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state"
+    n=$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')
+    snap "$T" "$W/state" | types >"$W/default"
+    snap "$T" "$W/state" --skip-unchanged | types >"$W/flag"
+    cat "$W/default"
+    diff "$W/default" "$W/flag"
+    run ! grep -q 'row=' "$W/default"
+    for o in --all-rows --no-cache; do
+        snap "$T" "$W/state" "$o" >"$W/snap.ndjson"
+        [ "$(grep -c '"t":"row","table":"chat"' "$W/snap.ndjson")" = "$n" ]
+        run ! grep -q -e '"t":"unchanged"' -e 'skip_unchanged' "$W/snap.ndjson"
+    done
+    run -64 snap "$T" "$W/state" --skip-unchanged --all-rows
+    [[ "$output" == *"--skip-unchanged contradicts --all-rows and --no-cache"* ]]
+    run -64 snap "$T" "$W/state" --no-cache --skip-unchanged
+}
+
+@test "--to-sqlite and --against-base refuse a skipping stream (65, no file); with --all-rows they work" {
+    tenant "$T"
+    run -0 sync "$T" "$W/state"
+    snap "$T" "$W/state" >"$W/snap.ndjson"
+    grep -q '"skip_unchanged":true' "$W/snap.ndjson"
+    run -65 "$B/tools/load/sync-load" --to-sqlite "$W/copy.db" <"$W/snap.ndjson"
+    [[ "$output" == *"sync-load --to-sqlite needs every row"*"run sync-snapshot with --all-rows" ]]
+    [ ! -e "$W/copy.db" ] && [ ! -e "$W/copy.db.tmp" ]
+    run -65 "$B/tools/diff/sync-diff" --dsn "$SVC" --against-base <"$W/snap.ndjson"
+    [[ "$output" == *"sync-diff --against-base needs every row"*"run sync-snapshot with --all-rows" ]]
+    snap "$T" "$W/state" --all-rows | "$B/tools/load/sync-load" --to-sqlite "$W/copy.db"
+    [ "$(sqlite3 "$W/copy.db" 'SELECT count(*) FROM chat')" = "$(sqlite3 "$W/$T.db" 'SELECT count(*) FROM chat')" ]
+    run -0 "$B/tools/diff/sync-diff" --dsn "$SVC" --against-base < <(snap "$T" "$W/state" --all-rows)
+    # the restored copy under the tenant's name: its snapshot skips by the same cache, and is refused too
+    "$B/tools/snapshot/sync-snapshot" --client "$T" --no-lease --state-dir "$W/state" "$W/copy.db" >"$W/snap.ndjson"
+    run -65 "$B/tools/diff/sync-diff" --dsn "$SVC" --against-base <"$W/snap.ndjson"
+}
+
+@test "sync-diff --no-cache after a stale hint: exit 75 saying the cache stays stale and what to run" {
+    tenant "$T"
+    run -0 sync "$T" "$W/a"
+    id=$(sqlite3 "$W/$T.db" 'SELECT id FROM chat ORDER BY id LIMIT 1')
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = title || ' x' WHERE id = '$id'"
+    run -0 sync "$T" "$W/b"
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = substr(title, 1, length(title) - 2) WHERE id = '$id'"
+    cp "$W/a/$T.base" "$W/a.before"
+    snap "$T" "$W/a" >"$W/snap.ndjson"
+    run -75 "$B/tools/diff/sync-diff" --dsn "$SVC" --state-dir "$W/a" --no-cache <"$W/snap.ndjson"
+    [[ "$output" == *"stale local cache"*"--no-cache leaves that cache as it is: run sync-snapshot with --no-cache"* ]]
+    cmp "$W/a/$T.base" "$W/a.before"
+    snap "$T" "$W/a" --no-cache | "$B/tools/diff/sync-diff" --dsn "$SVC" --no-cache | "$B/tools/resolve/sync-resolve" |
+        "$B/tools/load/sync-load" --dsn "$SVC" --no-cache
+    assert_tenant_digest "$W/$T.db" "$T"
+}
+
+# readme CLIENT — the sync pipeline exactly as README.md shows it (no lease: --no-lease), every stage with
+# its default state directory; the snapshot's log in $W/snap.err, the stages' statuses in $W/st. Fails
+# with the last failing stage's status (as pipefail).
+readme() {
+    "$B/tools/snapshot/sync-snapshot" --client "$1" --no-lease "$W/$1.db" 2>"$W/snap.err" |
+        "$B/tools/diff/sync-diff" --dsn "$SVC" | "$B/tools/resolve/sync-resolve" | "$B/tools/load/sync-load" --dsn "$SVC"
+    local st=("${PIPESTATUS[@]}") rc=0 i
+    echo "${st[*]}" >"$W/st"
+    for i in "${st[@]}"; do ((i == 0)) || rc=$i; done
+    return "$rc"
+}
+
+@test "the README pipeline skips by default, and a missing, foreign, older or stale cache never makes it wrong" {
+    [ -n "$XDG_STATE_HOME" ] && [ -z "${STATE_DIRECTORY:-}" ]
+    local cache="$XDG_STATE_HOME/syncpipe/$T.base"
+    tenant "$T"
+    tenant "${T}o"
+    run -0 readme "$T"
+    run ! grep -q "unchanged by the cache" "$W/snap.err"  # the first run has no cache yet
+    run -0 readme "${T}o"
+    [ -s "$cache" ]
+    run -0 readme "$T"
+    grep -q " tables, 0 rows written, [1-9][0-9]* unchanged by the cache" "$W/snap.err"
+    assert_tenant_digest "$W/$T.db" "$T"
+    # missing: every row is written, the diff reads the base from PostgreSQL
+    rm "$cache"
+    "$GEN" mutate --db "$W/$T.db" --seed 1 --insert 5 --update 5 --delete 5 --now 1700000000 >/dev/null
+    run -0 readme "$T"
+    run ! grep -q "unchanged by the cache" "$W/snap.err"
+    assert_tenant_digest "$W/$T.db" "$T"
+    # foreign: another tenant's cache under this tenant's name is not read
+    cp "$cache" "$W/own.base"
+    cp "$XDG_STATE_HOME/syncpipe/${T}o.base" "$cache"
+    "$GEN" mutate --db "$W/$T.db" --seed 2 --insert 5 --update 5 --delete 5 --now 1700000000 >/dev/null
+    run -0 readme "$T"
+    grep -q "no usable base-state cache" "$W/snap.err"
+    assert_tenant_digest "$W/$T.db" "$T"
+    # older: a copy of an earlier generation skips only the rows it still has right; the rest is sent
+    cp "$W/own.base" "$cache"
+    "$GEN" mutate --db "$W/$T.db" --seed 3 --insert 5 --update 5 --delete 5 --now 1700000000 >/dev/null
+    run -0 readme "$T"
+    assert_tenant_digest "$W/$T.db" "$T"
+    # stale: an older copy that has a row's current value while PostgreSQL's base has another
+    cp "$cache" "$W/old.base"
+    id=$(sqlite3 "$W/$T.db" 'SELECT id FROM chat ORDER BY id LIMIT 1')
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = title || ' x' WHERE id = '$id'"
+    run -0 readme "$T"
+    sqlite3 "$W/$T.db" "UPDATE chat SET title = substr(title, 1, length(title) - 2) WHERE id = '$id'"
+    cp "$W/old.base" "$cache"
+    flush_stats
+    before=$(writes "$T")
+    run readme "$T"
+    [ "$(cut -d' ' -f2 "$W/st")" = 75 ]  # sync-diff; the later stages refuse its output (no trailer)
+    [[ "$output" == *"sync-diff: error: "*"stale local cache"*"run the pipeline again"* ]]
+    flush_stats
+    [ "$(writes "$T")" = "$before" ]
+    run -0 readme "$T"
+    assert_tenant_digest "$W/$T.db" "$T"
+    # drift: a row changed in PostgreSQL behind the cache's back is not seen by a cycle (with or without
+    # skipping: the source did not change); the audit needs every row, and repairs it
+    q "UPDATE \"$T\".chat SET title = 'edited in PostgreSQL' WHERE id = '$id'"
+    run -0 readme "$T"
+    run ! assert_tenant_digest "$W/$T.db" "$T"
+    run -64 "$B/tools/diff/sync-diff" --dsn "$SVC" --verify < <("$B/tools/snapshot/sync-snapshot" --client "$T" --no-lease "$W/$T.db")
+    [[ "$output" == *"run sync-snapshot with --all-rows"* ]]
+    echo '{"conflict_resolution": {"default_strategy": "source_wins"}}' >"$W/source.json"
+    "$B/tools/snapshot/sync-snapshot" --client "$T" --no-lease --all-rows "$W/$T.db" |
+        "$B/tools/diff/sync-diff" --dsn "$SVC" --verify | "$B/tools/resolve/sync-resolve" --config "$W/source.json" |
+        "$B/tools/load/sync-load" --dsn "$SVC"
+    assert_tenant_digest "$W/$T.db" "$T"
+    run -0 readme "$T"
+    grep -q " tables, 0 rows written, [1-9][0-9]* unchanged by the cache" "$W/snap.err"
 }

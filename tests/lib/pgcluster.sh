@@ -5,7 +5,7 @@
 #   source tests/lib/pgcluster.sh
 #   pgcluster_start                 # initdb + start; exports PGHOST PGPORT PGUSER PGDATABASE PGCLUSTER_DIR
 #   pgcluster_migrate mydb          # createdb if missing, apply sql/*.sql in lexical order
-#   pgcluster_service_db prefix     # a fresh migrated database; exports DB, SVC, PGPASSFILE
+#   pgcluster_service_db prefix     # a fresh migrated database; exports DB, SVC, PGPASSFILE, XDG_STATE_HOME
 #   pgcluster_service_password mydb # password for role sync_service; exports SERVICE_PASSFILE
 #   pgcluster_stop                  # stop the server and remove the directory
 # or
@@ -190,6 +190,14 @@ pgcluster_migrate() {
     done
 }
 
+# pgcluster_state_home NAME — export XDG_STATE_HOME as a new directory NAME of this test file (or of the
+# cluster), without STATE_DIRECTORY: the default --state-dir of the tools is then that directory's.
+pgcluster_state_home() {
+    unset STATE_DIRECTORY
+    export XDG_STATE_HOME="${BATS_FILE_TMPDIR:-${PGCLUSTER_DIR:?pgcluster is not running}}/state-${1:?NAME}"
+    mkdir -p "$XDG_STATE_HOME"
+}
+
 # pgcluster_service_password DBNAME — give role sync_service a random password (one per cluster,
 # kept in $PGCLUSTER_DIR/pgpass) and export SERVICE_PASSFILE. The password never appears in argv or env.
 pgcluster_service_password() {
@@ -216,9 +224,12 @@ pgcluster_service_password() {
 
 # pgcluster_service_db PREFIX — a fresh migrated database for one test file, with sync_service's password
 # set: exports DB (PREFIX_<pid>_<random>), SVC (sync_service over TCP) and PGPASSFILE (sync_service's
-# passfile; the admin keeps using the socket).
+# passfile; the admin keeps using the socket). The tools' default state directory (their base-state
+# caches, read by every sync-snapshot of a file) becomes one of this database's own: no cache of
+# another test file, test run or of $HOME is ever read.
 pgcluster_service_db() {
     export DB="${1:?usage: pgcluster_service_db PREFIX}_$$_$RANDOM"
+    pgcluster_state_home "$DB"
     pgcluster_migrate "$DB" >/dev/null || return 1
     pgcluster_service_password "$DB" >/dev/null || return 1
     export SVC="host=127.0.0.1 port=$PGPORT user=sync_service dbname=$DB" PGPASSFILE="$SERVICE_PASSFILE"

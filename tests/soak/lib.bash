@@ -57,7 +57,7 @@ soak_tenants() {
         ((i % 4 >= 2)) && journal=wal
         "$gen" create --schema-sql "$shared/fixtures/openwebui/$schema" --out "$work/t$i.db" --users 3 \
             --chats-per-user 6 --seed "$i" --journal "$journal" >/dev/null || return 1
-        "$work/bin/sync-snapshot" --client "t$i" --no-lease --host "$SOAK_CLUSTER" "$work/t$i.db" |
+        "$work/bin/sync-snapshot" --client "t$i" --no-lease --all-rows --host "$SOAK_CLUSTER" "$work/t$i.db" |
             "$work/bin/sync-load" --provision --dsn "dbname=$SOAK_DB" 2>>"$work/provision.log" || {
             log "provisioning t$i failed"; cat "$work/provision.log" >&2; return 1
         }

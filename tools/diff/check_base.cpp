@@ -109,7 +109,7 @@ class Checker {
 }  // namespace
 
 void check_against_base(ndjson::Reader& in, Target& target, const ndjson::Header& h) {
-  if (h.skip_unchanged) in.fail("--against-base needs every row: run sync-snapshot without --skip-unchanged");
+  if (h.skip_unchanged) in.fail(ndjson::every_row_refusal("sync-diff --against-base"));
   Checker(target, target.read_base()).run(in);
 }
 

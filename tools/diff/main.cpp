@@ -121,8 +121,7 @@ int run(int argc, char** argv) {
   }
   target.read_types();
   if (h.skip_unchanged && opt.diff.verify)
-    throw UsageError("--verify compares every row, but the snapshot skipped unchanged rows (run sync-snapshot "
-                     "without --skip-unchanged)");
+    throw UsageError(ndjson::every_row_refusal("sync-diff --verify"));
   bool hit = false;
   BaseState base = base_state(target, h, reg.generation, opt, hit);
 
@@ -134,9 +133,12 @@ int run(int argc, char** argv) {
   Differ differ(target, evolver, base, out, h.client, h.schema, opt.diff);
   try {
     differ.run(in);
-  } catch (const StaleHintError&) {
+  } catch (const StaleHintError& e) {  // no trailer: nothing of this stream can be loaded
+    if (opt.no_cache)
+      throw StaleHintError(fmt::format("{}; --no-cache leaves that cache as it is: run sync-snapshot with --no-cache "
+                                       "(or --all-rows)", e.what()));
     save_refreshed(base, h, opt);
-    throw;  // no trailer: nothing of this stream can be loaded
+    throw StaleHintError(fmt::format("{}; the cache is refreshed now: run the pipeline again", e.what()));
   }
   out.finish();
   report(h, base, hit, differ.stats());

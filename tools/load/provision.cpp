@@ -39,7 +39,7 @@ std::vector<TableDraft> read_stream(std::size_t max_record, ndjson::StreamHead& 
   head = ndjson::read_head(in, nullptr);
   // Column types are chosen from the rows seen: a stream that left rows out cannot provision.
   if (head.header.skip_unchanged)
-    in.fail("a sync-snapshot --skip-unchanged stream cannot provision (its unchanged rows are not in it)");
+    in.fail(ndjson::every_row_refusal("sync-load --provision"));
   std::vector<TableDraft> tables;
   Row v;
   while (in.next()) {

@@ -68,7 +68,8 @@ struct TmpGuard {
 };
 
 ndjson::SqliteSchema read_schema(ndjson::Reader& in) {
-  ndjson::read_head(in, nullptr);
+  // A file snapshot that skipped rows would restore a file without them.
+  if (ndjson::read_head(in, nullptr).header.skip_unchanged) in.fail(ndjson::every_row_refusal("sync-load --to-sqlite"));
   if (!in.next() || ndjson::record_type(in) != ndjson::RecordType::SqliteSchema)
     in.fail("expected a sqlite_schema record after the header (a stream of sync-snapshot --from-postgres, or of "
             "sync-snapshot FILE)");

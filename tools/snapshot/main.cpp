@@ -31,7 +31,7 @@ namespace {
 
 struct Options {
   std::string client, schema, host, state_dir, dsn;
-  bool no_lease = false, skip_unchanged = false, from_postgres = false;
+  bool no_lease = false, skip_unchanged = true, from_postgres = false;
   SourceOptions source;
   std::size_t max_record = ndjson::kDefaultMaxRecord;
   std::vector<std::string> exclude;
@@ -66,6 +66,16 @@ void parse_source(const cxxopts::ParseResult& res, SourceOptions& s) {
   if (s.step_pages < 1) throw UsageError("--copy-step-pages must be at least 1");
 }
 
+// Whether rows the cache has are skipped: the default when reading a file;
+// --all-rows or --no-cache write every row. --from-postgres never skips (a
+// restore carries every row), so it refuses only the contradiction.
+bool skip_unchanged(const cxxopts::ParseResult& res, bool from_postgres) {
+  const bool every_row = res.count("all-rows") > 0 || cli::no_cache(res);
+  if (res.count("skip-unchanged") && every_row)
+    throw UsageError("--skip-unchanged contradicts --all-rows and --no-cache (which write every row)");
+  return !from_postgres && !every_row;
+}
+
 Options parse_options(int argc, char** argv, bool& done) {
   cxxopts::Options o("sync-snapshot", "Read one consistent snapshot of a tenant's SQLite file as records.");
   o.add_options()
@@ -76,7 +86,10 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("no-lease", "ad-hoc run: do not read a lease record from stdin")
       ("from-postgres", "read the tenant back out of PostgreSQL instead of a file (restore; as sync_service)")
       ("exclude-table", "skip this table (repeatable)", cxxopts::value<std::vector<std::string>>(), "TABLE")
-      ("skip-unchanged", "do not write rows the local base-state cache says are unchanged (sync-diff verifies)")
+      ("skip-unchanged", "the default: do not write rows the local base-state cache says are unchanged "
+                         "(sync-diff verifies)")
+      ("all-rows", "write every row; the local cache is not read (what verifying a restore, an audit, "
+                   "provisioning or a copy to a new file needs)")
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
       ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
        cxxopts::value<std::string>()->default_value("auto"), "MODE")
@@ -86,6 +99,7 @@ Options parse_options(int argc, char** argv, bool& done) {
        cxxopts::value<int>()->default_value("1024"), "N")
       ("file", "the SQLite file", cxxopts::value<std::string>(), "FILE");
   cli::add_state_dir(o);
+  cli::add_no_cache(o, "do not read the local base-state cache: every row is written (as --all-rows)");
   cli::add_max_record_bytes(o);
   cli::add_common(o);
   o.parse_positional({"file"});
@@ -111,7 +125,7 @@ Options parse_options(int argc, char** argv, bool& done) {
   opt.host = res.count("host") ? res["host"].as<std::string>() : "";
   opt.no_lease = res.count("no-lease") > 0;
   opt.max_record = cli::max_record_bytes(res);
-  opt.skip_unchanged = res.count("skip-unchanged") > 0;
+  opt.skip_unchanged = skip_unchanged(res, opt.from_postgres);
   opt.state_dir = cli::state_dir(res);
   if (res.count("exclude-table")) opt.exclude = res["exclude-table"].as<std::vector<std::string>>();
   return opt;
@@ -121,12 +135,16 @@ bool excluded(const Options& opt, const std::string& table) {
   return std::find(opt.exclude.begin(), opt.exclude.end(), table) != opt.exclude.end();
 }
 
-// The hint of --skip-unchanged, or nullopt (every row is written).
+// The hint of the cache (unless --all-rows or --no-cache), or nullopt (every row is written).
 std::optional<SkipHint> load_hint(const Options& opt) {
   if (!opt.skip_unchanged) return std::nullopt;
   auto path = cache_path(opt.state_dir, opt.client);
   auto hint = SkipHint::load(path, opt.client);
-  if (!hint) log::info("{}: no usable base-state cache {}: writing every row", opt.client, path);
+  // No cache yet (a first run) is normal; one that cannot be used is news.
+  if (!hint && ::access(path.c_str(), F_OK) != 0)
+    log::debug("{}: no base-state cache {} yet: writing every row", opt.client, path);
+  else if (!hint)
+    log::info("{}: no usable base-state cache {}: writing every row", opt.client, path);
   return hint;
 }
 
