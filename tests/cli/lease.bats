@@ -218,6 +218,7 @@ print("ok")' "$output"
     [[ "${lines[1]}" == "leader   none (released "*"last holder node-a, epoch 1)" ]]
 }
 
+# bats test_tags=ld_preload
 @test "clock: a node running under a shifted clock (faketime) decides nothing differently" {
     command -v faketime >/dev/null || { echo "faketime is missing: apt-get install faketime" >&2; return 1; }
     # the shift really reaches the tool's process
