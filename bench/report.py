@@ -201,8 +201,9 @@ def compute_ratios(pr, values, meta):
     for g in ("tiny_first", "tiny_nochange", "cycle_first", "cycle_nochange", "cycle_nochange_pipeline"):
         r[f"{g}_s"] = spread(w[g].values())
         r[f"{g}_ms_per_tenant"] = spread(1000 * x / n_tiny for x in w[g].values()) if n_tiny else None
-    for k in ("app_auto_worst_write_ms", "app_auto_p99_write_ms", "app_never_worst_write_ms", "app_never_p99_write_ms"):
-        r[k] = spread(values.get(k, {}).values())
+    for mode in ("auto", "never"):
+        for k in ("worst_write_ms", "p99_write_ms", "alone_worst_write_ms", "alone_p99_write_ms", "lock_ms"):
+            r[f"app_{mode}_{k}"] = spread(values.get(f"app_{mode}_{k}", {}).values())
     return {k: v for k, v in r.items() if v}
 
 

@@ -6,19 +6,27 @@
 # SQLAlchemy's default). Records the sync's process figures (group app_MODE) and, per run, the writer's worst
 # and p99 commit latency and its "database is locked" errors (target: worst <= 0.5 s, no error, with the
 # default --copy auto). Each run starts from a copy of the tenant provisioned just before it.
+# Two more figures make the worst write readable on a busy machine:
+#   - the writer alone: right after the sync, the same writer makes as many commits on the same file with no
+#     sync running (app_MODE_alone_*): what the disk and the scheduler cost a commit by themselves;
+#   - how long the snapshot held the file (app_MODE_lock_ms): the locked copy's hold, or the longest step of
+#     the stepwise copy, from sync-snapshot -v; none for --copy never, which reads under its lock throughout.
 
 app_writer_py() {
     cat >"$work/app_writer.py" <<'PY'
 import os, sqlite3, sys, time
+# app_writer.py DB STOP [COUNT]: commits until the file STOP exists, or COUNT times; STOP.ready once connected
 db, stop = sys.argv[1], sys.argv[2]
+count = int(sys.argv[3]) if len(sys.argv) > 3 else None
 con = sqlite3.connect(db, timeout=5.0, isolation_level=None)
+open(stop + ".ready", "w").close()
 lat, busy, n = [], 0, 0
-while not os.path.exists(stop):
+while (n < count) if count is not None else not os.path.exists(stop):
     n += 1
     t0 = time.monotonic()
     try:
         con.execute("BEGIN")
-        con.execute("INSERT INTO config(\"key\", value, updated_at) VALUES (?, '1', 0)", (f"bench.app.{n}",))
+        con.execute("INSERT INTO config(\"key\", value, updated_at) VALUES (?, '1', 0)", (f"{stop}.{n}",))
         con.execute("COMMIT")
     except sqlite3.OperationalError:
         busy += 1
@@ -27,6 +35,8 @@ while not os.path.exists(stop):
     lat.append(time.monotonic() - t0)
     time.sleep(0.02)
 lat.sort()
+if not lat:
+    sys.exit("no commit made")
 print(f"{len(lat)} {lat[-1] * 1000:.1f} {lat[int(len(lat) * 0.99)] * 1000:.1f} {busy}")
 PY
 }
@@ -40,12 +50,14 @@ app_writer() {
     fi
     provision "$c" "$f" || { fail "$c: provisioning failed"; return; }
     [[ -f "$work/app_writer.py" ]] || app_writer_py
-    rm -f "$work/app.stop"
+    rm -f "$work/app.stop" "$work/app.stop.ready"
     settle
     python3 "$work/app_writer.py" "$f" "$work/app.stop" >"$work/$c.out" 2>"$e.writer" &
     wpid=$!
+    # the sync starts once the writer is connected (it then commits at least once: the stop file comes after)
+    while [[ ! -e "$work/app.stop.ready" ]] && kill -0 "$wpid" 2>/dev/null; do sleep 0.01; done
     # shellcheck disable=SC2016 # the inner bash expands its own positional parameters
-    tm "$p.sync" bash -c '"$1" --client "$2" --no-lease --state-dir "$7" --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
+    tm "$p.sync" bash -c '"$1" -v --client "$2" --no-lease --state-dir "$7" --copy "$3" "$4" | "$5" --dsn "$6" --state-dir "$7" |
         "$8" | "$9" --dsn "$6" --state-dir "$7"' _ "$SNAP" "$c" "$mode" "$f" "$DIFF" "$SVC" \
         "$work/state" "$RESOLVE" "$LOAD" 2>"$e"
     st=$?
@@ -59,5 +71,28 @@ app_writer() {
     value "${c}_p99_write_ms" "$p99"
     value "${c}_busy_errors" "$busy"
     log "app writer during a first sync with --copy $mode, run $RUN: $n writes, worst $worst ms, p99 $p99 ms, $busy busy errors"
+    app_lock_held "$c" "$e"
+    app_writer_alone "$c" "$f" "$n"
     rm -f "$f"
+}
+
+# app_lock_held GROUP ERRLOG — how long the snapshot held the file, from its -v line (sync-snapshot(1)).
+app_lock_held() {
+    local ms
+    ms="$(sed -n -e 's/.*under one lock held \([0-9]*\) ms.*/\1/p' -e 's/.*longest step \([0-9]*\) ms.*/\1/p' "$2" | head -n1)"
+    [[ -n "$ms" ]] || return 0
+    value "${1}_lock_ms" "$ms"
+    log "$1: the snapshot held the file for at most $ms ms ($(grep -o 'copied [0-9]* [a-z]*' "$2" | head -n1))"
+}
+
+# app_writer_alone GROUP FILE N — the same writer, N commits on FILE, no sync running.
+app_writer_alone() {
+    local c="$1" n worst p99 busy
+    settle
+    python3 "$work/app_writer.py" "$2" "$work/$c.alone" "$3" >"$work/$c.alone.out" 2>"$work/err/$c.alone" ||
+        { fail "$c: the writer alone failed: $(tail -n2 "$work/err/$c.alone")"; return; }
+    read -r n worst p99 busy <"$work/$c.alone.out"
+    value "${c}_alone_worst_write_ms" "$worst"
+    value "${c}_alone_p99_write_ms" "$p99"
+    log "app writer alone after it, run $RUN: $n writes, worst $worst ms, p99 $p99 ms, $busy busy errors"
 }

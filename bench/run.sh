@@ -35,6 +35,8 @@
 #   BENCH_REPEAT, BENCH_TINY_REPEAT, BENCH_BIG_BYTES (the big chat, default 30 MiB),
 #   BENCH_PGLOADER_WITH (pgloader's WITH options after "data only, truncate"), BENCH_PGLOADER_TIMEOUT (s),
 #   BENCH_SNAPSHOT / BENCH_DIFF / BENCH_RESOLVE / BENCH_LOAD (override a stage's executable),
+#   BENCH_ONLY (a comma list of the parts to run: load = round 1, sync = round 2 and the big chat,
+#   tiny, app; default all; the report shows only what ran),
 #   PGCLUSTER_PORT (see tests/lib/pgcluster.sh).
 set -uo pipefail
 
@@ -172,10 +174,13 @@ if ((${#missing[@]})); then
     fail "syncpipe stages missing: ${missing[*]}"
 fi
 syncpipe_ok() { ((${#missing[@]} == 0)); }
+part() { [[ -z "${BENCH_ONLY:-}" || ",$BENCH_ONLY," == *",$1,"* ]]; }
+[[ -z "${BENCH_ONLY:-}" ]] || meta note "only: $BENCH_ONLY (BENCH_ONLY)"
 [[ "$RESOLVE" == cat ]] && meta note "sync-resolve replaced by cat (BENCH_RESOLVE)"
 
 # --- round 1: everything that loads the tenant from nothing --------------------------------------------------
 for ((RUN = 1; RUN <= repeat; RUN++)); do
+    part load || break
     log "run $RUN/$repeat: raw COPY, single stream"
     copy_run copy ref "$work/ref.copy.sql"
     log "run $RUN/$repeat: raw COPY, $sessions sessions"
@@ -193,6 +198,7 @@ done
 
 # --- round 2: the tenant as it is kept in sync -----------------------------------------------------------
 for ((RUN = 1; RUN <= repeat; RUN++)); do
+    part sync || break
     log "run $RUN/$repeat: scan"
     scan
     syncpipe_ok || continue
@@ -204,14 +210,16 @@ for ((RUN = 1; RUN <= repeat; RUN++)); do
     changed 0.01 $((RUN * 100 + 2))
 done
 
-if syncpipe_ok; then
+if syncpipe_ok && part sync; then
     RUN=1
     log "syncpipe: one chat of $big_bytes bytes (once)"
     "$GEN" big --db "$DB" --bytes "$big_bytes" >/dev/null || fail "syncpipe-gen big failed"
     meta big_row_bytes "$big_bytes"
     settle
     cycle big_row t "$DB" && same_rows big_row "$DB" t chat
+fi
 
+if syncpipe_ok && part tiny; then
     meta cycle_tenants "$tiny_n"
     meta cycle_jobs "${SYNCPIPE_JOBS:-$(nproc)}"
     for ((RUN = 1; RUN <= tiny_repeat; RUN++)); do
@@ -221,7 +229,7 @@ if syncpipe_ok; then
 fi
 
 # --- the app comes first ------------------------------------------------------------------------------
-if [[ "${BENCH_APP:-1}" == 1 ]] && syncpipe_ok; then
+if [[ "${BENCH_APP:-1}" == 1 ]] && syncpipe_ok && part app; then
     for ((RUN = 1; RUN <= repeat; RUN++)); do
         for mode in auto never; do
             log "run $RUN/$repeat: the app comes first: --copy $mode"

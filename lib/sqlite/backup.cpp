@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -23,6 +24,10 @@ struct BackupFinisher {
 };
 
 using BackupPtr = std::unique_ptr<sqlite3_backup, BackupFinisher>;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Fd {
   int fd;
@@ -46,7 +51,9 @@ BackupStats backup_to(Database& src, const std::string& dest_path, int step_page
   BackupStats s;
   std::int64_t step = step_pages, copied_before = 0;
   for (;;) {
+    const auto t0 = Clock::now();
     int rc = sqlite3_backup_step(b.get(), static_cast<int>(std::min<std::int64_t>(step, 1 << 30)));
+    s.longest_step_s = std::max(s.longest_step_s, seconds_since(t0));
     ++s.steps;
     if (rc == SQLITE_DONE) break;
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
@@ -72,10 +79,11 @@ BackupStats backup_to(Database& src, const std::string& dest_path, int step_page
   return s;
 }
 
-std::int64_t copy_file_locked(Database& src, const std::string& dest_path) {
+LockedCopy copy_file_locked(Database& src, const std::string& dest_path) {
   src.exec("BEGIN DEFERRED");
   try {
     src.exec("SELECT count(*) FROM main.sqlite_schema");  // takes the SHARED lock (waits for a writer)
+    const auto locked = Clock::now();
     Fd in{open(src.path().c_str(), O_RDONLY | O_CLOEXEC)};
     if (in.fd < 0) io_error("cannot open for the copy", src.path());
     Fd out{open(dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
@@ -90,7 +98,7 @@ std::int64_t copy_file_locked(Database& src, const std::string& dest_path) {
       done += n;
     }
     src.exec("COMMIT");  // releases the lock
-    return done;
+    return LockedCopy{done, seconds_since(locked)};
   } catch (...) {
     sqlite3_exec(src.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;

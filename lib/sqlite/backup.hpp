@@ -16,6 +16,12 @@ struct BackupStats {
   std::int64_t restarts = 0;     // copies started again after another connection wrote the source
   std::int64_t last_step_pages = 0;  // pages per step when the copy finished
   bool gave_up = false;          // max_restarts reached: the copy is incomplete (see copy_file_locked)
+  double longest_step_s = 0;     // the longest step: the longest a writer of the source could wait on it
+};
+
+struct LockedCopy {
+  std::int64_t bytes = 0;  // bytes copied
+  double held_s = 0;       // how long the SHARED lock was held (waiting for it not included)
 };
 
 // Copies the main database of `src` into the new file `dest_path` (which must
@@ -42,7 +48,7 @@ BackupStats backup_to(Database& src, const std::string& dest_path, int step_page
 // lock, so no writer can change it meanwhile: a consistent image, taken at
 // the kernel's copy speed (one lock for the whole file, but no restart).
 // For a rollback-journal file only: a WAL file's last commits are in -wal.
-// Returns the bytes copied. REQUIRES: no read transaction is open on src.
-std::int64_t copy_file_locked(Database& src, const std::string& dest_path);
+// REQUIRES: no read transaction is open on src.
+LockedCopy copy_file_locked(Database& src, const std::string& dest_path);
 
 }  // namespace syncpipe::sqlite

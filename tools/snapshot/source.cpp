@@ -40,12 +40,14 @@ constexpr int kMaxRestarts = 2;
 // Copies the file into `dest`; returns the line -v logs.
 std::string copy_source(sqlite::Database& file, const std::string& dest, int step_pages, bool wal) {
   auto s = sqlite::backup_to(file, dest, step_pages, wal ? -1 : kMaxRestarts);
-  std::string how = fmt::format("copied {} pages in {} steps ({} restarts after writes, {} pages per step at the end)",
-                                s.pages, s.steps, s.restarts, s.last_step_pages);
-  if (s.gave_up)
-    how = fmt::format("{} stepwise copies restarted by writes, then copied {} bytes under one lock", s.restarts + 1,
-                      sqlite::copy_file_locked(file, dest));
-  return how;
+  if (s.gave_up) {
+    auto c = sqlite::copy_file_locked(file, dest);
+    return fmt::format("{} stepwise copies restarted by writes, then copied {} bytes under one lock held {:.0f} ms",
+                       s.restarts + 1, c.bytes, c.held_s * 1000);
+  }
+  return fmt::format(
+      "copied {} pages in {} steps ({} restarts after writes, {} pages per step at the end, longest step {:.0f} ms)",
+      s.pages, s.steps, s.restarts, s.last_step_pages, s.longest_step_s * 1000);
 }
 
 std::string make_scratch_dir(const std::string& parent) {
