@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +39,26 @@ struct Fd {
 
 [[noreturn]] void io_error(const std::string& what, const std::string& path) {
   throw RuntimeError(path + ": " + what + ": " + std::strerror(errno));
+}
+
+// Copies `size` bytes from the start of `in` to `out` in the kernel: copy_file_range(2), which
+// refuses two files on different filesystems (EXDEV: a --copy-dir on tmpfs), then sendfile(2), which
+// does not. Returns the bytes copied (fewer if `in` shrank), or -1 with errno set.
+std::int64_t copy_bytes(int in, int out, std::int64_t size) {
+  std::int64_t done = 0;
+  bool ranged = true;
+  while (done < size) {
+    const auto want = static_cast<std::size_t>(size - done);
+    ssize_t n = ranged ? copy_file_range(in, nullptr, out, nullptr, want, 0) : sendfile(out, in, nullptr, want);
+    if (n < 0 && ranged && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      ranged = false;  // both calls advance the file offsets by what they copied: go on from there
+      continue;
+    }
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
 }
 
 }  // namespace
@@ -90,13 +111,8 @@ LockedCopy copy_file_locked(Database& src, const std::string& dest_path) {
     if (out.fd < 0) io_error("cannot create the copy", dest_path);
     struct stat st {};
     if (fstat(in.fd, &st) != 0) io_error("cannot stat", src.path());
-    std::int64_t done = 0;
-    while (done < st.st_size) {
-      ssize_t n = copy_file_range(in.fd, nullptr, out.fd, nullptr, static_cast<std::size_t>(st.st_size - done), 0);
-      if (n < 0) io_error("cannot copy", dest_path);
-      if (n == 0) break;
-      done += n;
-    }
+    std::int64_t done = copy_bytes(in.fd, out.fd, st.st_size);
+    if (done < 0) io_error("cannot copy", dest_path);
     src.exec("COMMIT");  // releases the lock
     return LockedCopy{done, seconds_since(locked)};
   } catch (...) {

@@ -44,7 +44,8 @@ struct LockedCopy {
 BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages, int max_restarts = -1);
 
 // Copies the bytes of src's main file into dest_path (created or truncated)
-// with copy_file_range(2) while a read transaction holds the file's SHARED
+// with copy_file_range(2) (sendfile(2) when the destination is on another
+// filesystem) while a read transaction holds the file's SHARED
 // lock, so no writer can change it meanwhile: a consistent image, taken at
 // the kernel's copy speed (one lock for the whole file, but no restart).
 // For a rollback-journal file only: a WAL file's last commits are in -wal.

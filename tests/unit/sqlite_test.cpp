@@ -3,11 +3,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <sys/stat.h>
 #include <fstream>
 #include <limits>
 #include <string>
 
 #include "core/error.hpp"
+#include "sqlite/backup.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
 #include "sqlite/statement.hpp"
@@ -148,4 +150,27 @@ TEST_F(SqliteTest, ErrorMessagesStayOnOneLine) {
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
     EXPECT_NE(what.find("table no\\x0asuch: no such table"), std::string::npos) << what;
   }
+}
+
+// The locked copy into a directory on another filesystem (a --copy-dir on tmpfs): copy_file_range(2)
+// refuses it with EXDEV, and the copy must still be whole.
+TEST_F(SqliteTest, LockedCopyToAnotherFilesystem) {
+  const std::string other = "/dev/shm/sqlite_test_" + std::to_string(::getpid()) + ".db";
+  struct stat a {}, b {};
+  ASSERT_EQ(stat(dir_.c_str(), &a), 0);
+  ASSERT_EQ(stat("/dev/shm", &b), 0);
+  ASSERT_NE(a.st_dev, b.st_dev) << "the temp dir is on /dev/shm's filesystem: set TMPDIR elsewhere";
+  {
+    Database db = Database::open_readwrite(path("src.db"), true);
+    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE t(a); "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+            "INSERT INTO t SELECT randomblob(100) FROM n");
+  }
+  Database src = Database::open_readonly(path("src.db"));
+  auto copy = copy_file_locked(src, other);
+  EXPECT_EQ(copy.bytes, static_cast<std::int64_t>(fs::file_size(path("src.db"))));
+  std::ifstream x(path("src.db"), std::ios::binary), y(other, std::ios::binary);
+  std::string bx(std::istreambuf_iterator<char>(x), {}), by(std::istreambuf_iterator<char>(y), {});
+  fs::remove(other);
+  EXPECT_TRUE(bx == by) << "the copy differs from the source";
 }
