@@ -49,8 +49,11 @@ bool Reader::next() {
   im.current = l;
   auto err = im.parser.iterate(l.data(), l.size(), im.lines.capacity_after(l.data())).get(im.doc);
   if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));
-  if (auto e = im.doc.find_field_unordered("t").get_string().get(im.type))
+  if (auto e = im.doc.find_field_unordered("t").get_string().get(im.type)) {
+    // simdjson finds some malformed lines (one cut short inside an object) only while it reads them
+    if (e != sj::NO_SUCH_FIELD && e != sj::INCORRECT_TYPE) fail(fmt::format("not a JSON record: {}", sj::error_message(e)));
     fail(fmt::format("record without a string field \"t\": {}", sj::error_message(e)));
+  }
   if (is_trailer(im.type)) {
     verify_trailer(*this, im);
     im.done = true;
