@@ -2,15 +2,16 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "core/error.hpp"
 #include "sqlite/database.hpp"
@@ -39,26 +40,6 @@ struct Fd {
 
 [[noreturn]] void io_error(const std::string& what, const std::string& path) {
   throw RuntimeError(path + ": " + what + ": " + std::strerror(errno));
-}
-
-// Copies `size` bytes from the start of `in` to `out` in the kernel: copy_file_range(2), which
-// refuses two files on different filesystems (EXDEV: a --copy-dir on tmpfs), then sendfile(2), which
-// does not. Returns the bytes copied (fewer if `in` shrank), or -1 with errno set.
-std::int64_t copy_bytes(int in, int out, std::int64_t size) {
-  std::int64_t done = 0;
-  bool ranged = true;
-  while (done < size) {
-    const auto want = static_cast<std::size_t>(size - done);
-    ssize_t n = ranged ? copy_file_range(in, nullptr, out, nullptr, want, 0) : sendfile(out, in, nullptr, want);
-    if (n < 0 && ranged && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-      ranged = false;  // both calls advance the file offsets by what they copied: go on from there
-      continue;
-    }
-    if (n < 0) return -1;
-    if (n == 0) break;
-    done += n;
-  }
-  return done;
 }
 
 }  // namespace
@@ -100,25 +81,88 @@ BackupStats backup_to(Database& src, const std::string& dest_path, int step_page
   return s;
 }
 
-LockedCopy copy_file_locked(Database& src, const std::string& dest_path) {
+namespace {
+
+constexpr std::size_t kChunk = 1 << 20;
+
+struct Chunk {
+  XXH128_hash_t hash;
+  std::size_t size;
+};
+
+bool same(const Chunk& a, const Chunk& b) { return a.size == b.size && XXH128_isEqual(a.hash, b.hash); }
+
+// Reads chunk `i` of `in` into buf; returns its size and hash (size 0 past the end).
+Chunk read_chunk(int in, std::vector<char>& buf, std::size_t i, const std::string& path) {
+  std::size_t got = 0;
+  const auto off = static_cast<off_t>(i * kChunk);
+  while (got < kChunk) {
+    ssize_t n = pread(in, buf.data() + got, kChunk - got, off + static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("cannot read for the copy", path);
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return Chunk{XXH3_128bits(buf.data(), got), got};
+}
+
+void write_chunk(int out, const std::vector<char>& buf, std::size_t i, std::size_t size, const std::string& path) {
+  std::size_t put = 0;
+  const auto off = static_cast<off_t>(i * kChunk);
+  while (put < size) {
+    ssize_t n = pwrite(out, buf.data() + put, size - put, off + static_cast<off_t>(put));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("cannot write the copy", path);
+    put += static_cast<std::size_t>(n);
+  }
+}
+
+// Pass 1, unlocked: every chunk copied, its hash kept.
+std::vector<Chunk> copy_unlocked(int in, int out, std::vector<char>& buf, const std::string& src,
+                                 const std::string& dest) {
+  std::vector<Chunk> seen;
+  for (std::size_t i = 0;; ++i) {
+    Chunk c = read_chunk(in, buf, i, src);
+    if (c.size == 0) break;
+    write_chunk(out, buf, i, c.size, dest);
+    seen.push_back(c);
+    if (c.size < kChunk) break;
+  }
+  return seen;
+}
+
+}  // namespace
+
+VerifiedCopy copy_file_verified(Database& src, const std::string& dest_path, const std::function<void()>& between) {
+  Fd in{open(src.path().c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) io_error("cannot open for the copy", src.path());
+  Fd out{open(dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+  if (out.fd < 0) io_error("cannot create the copy", dest_path);
+  std::vector<char> buf(kChunk);
+  const std::vector<Chunk> seen = copy_unlocked(in.fd, out.fd, buf, src.path(), dest_path);
+  if (between) between();
+  VerifiedCopy v;
   src.exec("BEGIN DEFERRED");
   try {
     src.exec("SELECT count(*) FROM main.sqlite_schema");  // takes the SHARED lock (waits for a writer)
     const auto locked = Clock::now();
-    Fd in{open(src.path().c_str(), O_RDONLY | O_CLOEXEC)};
-    if (in.fd < 0) io_error("cannot open for the copy", src.path());
-    Fd out{open(dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-    if (out.fd < 0) io_error("cannot create the copy", dest_path);
-    struct stat st {};
-    if (fstat(in.fd, &st) != 0) io_error("cannot stat", src.path());
-    std::int64_t done = copy_bytes(in.fd, out.fd, st.st_size);
-    if (done < 0) io_error("cannot copy", dest_path);
+    for (std::size_t i = 0;; ++i) {
+      Chunk c = read_chunk(in.fd, buf, i, src.path());
+      if (c.size > 0 && (i >= seen.size() || !same(c, seen[i]))) {
+        write_chunk(out.fd, buf, i, c.size, dest_path);
+        v.changed += static_cast<std::int64_t>(c.size);
+      }
+      v.bytes += static_cast<std::int64_t>(c.size);
+      if (c.size < kChunk) break;
+    }
     src.exec("COMMIT");  // releases the lock
-    return LockedCopy{done, seconds_since(locked)};
+    v.held_s = seconds_since(locked);
   } catch (...) {
     sqlite3_exec(src.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  if (ftruncate(out.fd, static_cast<off_t>(v.bytes)) != 0) io_error("cannot cut the copy to size", dest_path);
+  return v;
 }
 
 }  // namespace syncpipe::sqlite

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace syncpipe::sqlite {
@@ -19,9 +20,10 @@ struct BackupStats {
   double longest_step_s = 0;     // the longest step: the longest a writer of the source could wait on it
 };
 
-struct LockedCopy {
-  std::int64_t bytes = 0;  // bytes copied
-  double held_s = 0;       // how long the SHARED lock was held (waiting for it not included)
+struct VerifiedCopy {
+  std::int64_t bytes = 0;    // the size of the image
+  std::int64_t changed = 0;  // bytes the locked pass found changed since the unlocked one, copied again
+  double held_s = 0;         // how long the SHARED lock was held (waiting for it not included)
 };
 
 // Copies the main database of `src` into the new file `dest_path` (which must
@@ -43,13 +45,20 @@ struct LockedCopy {
 // REQUIRES: no read transaction is open on src.
 BackupStats backup_to(Database& src, const std::string& dest_path, int step_pages, int max_restarts = -1);
 
-// Copies the bytes of src's main file into dest_path (created or truncated)
-// with copy_file_range(2) (sendfile(2) when the destination is on another
-// filesystem) while a read transaction holds the file's SHARED
-// lock, so no writer can change it meanwhile: a consistent image, taken at
-// the kernel's copy speed (one lock for the whole file, but no restart).
-// For a rollback-journal file only: a WAL file's last commits are in -wal.
+// Copies the bytes of src's main file into dest_path (created or truncated) in
+// two passes, so that a writer of src waits for one read of the file, never
+// for a copy of it (sync-snapshot(1), "The app comes first"):
+//   1. unlocked: the file is copied in 1 MiB chunks, each hashed (XXH3-128) as
+//      it is written; writers commit meanwhile, so this image may be torn;
+//   2. under one SHARED lock (no writer can change a rollback-journal file, and
+//      SQLite has rolled back any hot journal): the file is read again, and each
+//      chunk whose hash or length differs, or that is new, is written again;
+//      the copy is cut to the file's size.
+// The result is the file as it was under the lock: a consistent image. For a
+// rollback-journal file only (a WAL file's last commits are in -wal).
+// `between` runs after the first pass (tests change the file there).
 // REQUIRES: no read transaction is open on src.
-LockedCopy copy_file_locked(Database& src, const std::string& dest_path);
+VerifiedCopy copy_file_verified(Database& src, const std::string& dest_path,
+                                const std::function<void()>& between = {});
 
 }  // namespace syncpipe::sqlite

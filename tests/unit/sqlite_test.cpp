@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <sys/stat.h>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -152,25 +151,55 @@ TEST_F(SqliteTest, ErrorMessagesStayOnOneLine) {
   }
 }
 
-// The locked copy into a directory on another filesystem (a --copy-dir on tmpfs): copy_file_range(2)
-// refuses it with EXDEV, and the copy must still be whole.
-TEST_F(SqliteTest, LockedCopyToAnotherFilesystem) {
-  const std::string other = "/dev/shm/sqlite_test_" + std::to_string(::getpid()) + ".db";
-  struct stat a {}, b {};
-  ASSERT_EQ(stat(dir_.c_str(), &a), 0);
-  ASSERT_EQ(stat("/dev/shm", &b), 0);
-  ASSERT_NE(a.st_dev, b.st_dev) << "the temp dir is on /dev/shm's filesystem: set TMPDIR elsewhere";
-  {
-    Database db = Database::open_readwrite(path("src.db"), true);
-    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE t(a); "
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
-            "INSERT INTO t SELECT randomblob(100) FROM n");
-  }
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A rollback-journal file of several 1 MiB chunks.
+void make_chunked_db(const std::string& path) {
+  Database db = Database::open_readwrite(path, true);
+  db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB); "
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+          "INSERT INTO t SELECT i, randomblob(1000) FROM n");
+}
+
+// The verified copy: what writers change between its unlocked pass and its locked one is copied again, so
+// the copy is the file as it was under the lock, byte for byte.
+TEST_F(SqliteTest, VerifiedCopyTakesWritesBetweenItsPasses) {
+  make_chunked_db(path("src.db"));
   Database src = Database::open_readonly(path("src.db"));
-  auto copy = copy_file_locked(src, other);
-  EXPECT_EQ(copy.bytes, static_cast<std::int64_t>(fs::file_size(path("src.db"))));
-  std::ifstream x(path("src.db"), std::ios::binary), y(other, std::ios::binary);
-  std::string bx(std::istreambuf_iterator<char>(x), {}), by(std::istreambuf_iterator<char>(y), {});
-  fs::remove(other);
-  EXPECT_TRUE(bx == by) << "the copy differs from the source";
+  auto copy = copy_file_verified(src, path("copy.db"), [&] {
+    Database w = Database::open_readwrite(path("src.db"), false);
+    w.exec("UPDATE t SET b = randomblob(1000) WHERE id IN (5, 2000, 3999); "
+           "WITH RECURSIVE n(i) AS (SELECT 4001 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) "
+           "INSERT INTO t SELECT i, randomblob(1000) FROM n");
+  });
+  const std::string want = read_bytes(path("src.db"));
+  EXPECT_EQ(copy.bytes, static_cast<std::int64_t>(want.size()));
+  EXPECT_GT(copy.changed, 0);
+  EXPECT_TRUE(read_bytes(path("copy.db")) == want) << "the copy differs from the file";
+}
+
+TEST_F(SqliteTest, VerifiedCopyOfAFileThatShrankBetweenItsPasses) {
+  make_chunked_db(path("src.db"));
+  Database src = Database::open_readonly(path("src.db"));
+  copy_file_verified(src, path("copy.db"), [&] {
+    Database w = Database::open_readwrite(path("src.db"), false);
+    w.exec("DELETE FROM t WHERE id > 100; VACUUM");
+  });
+  EXPECT_TRUE(read_bytes(path("copy.db")) == read_bytes(path("src.db"))) << "the copy differs from the file";
+  Database c = Database::open_readonly(path("copy.db"));
+  Statement st(c, "SELECT count(*) FROM t", "count");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_int64(0), 100);
+}
+
+TEST_F(SqliteTest, VerifiedCopyOfAQuietFileChangesNothingInItsLockedPass) {
+  make_chunked_db(path("src.db"));
+  Database src = Database::open_readonly(path("src.db"));
+  auto copy = copy_file_verified(src, path("copy.db"));
+  EXPECT_EQ(copy.changed, 0);
+  EXPECT_GE(copy.held_s, 0);
+  EXPECT_TRUE(read_bytes(path("copy.db")) == read_bytes(path("src.db")));
 }

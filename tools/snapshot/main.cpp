@@ -59,9 +59,10 @@ void parse_source(const cxxopts::ParseResult& res, SourceOptions& s) {
   s.file = res["file"].as<std::string>();
   s.busy_timeout_ms = res["busy-timeout"].as<int>();
   s.copy = parse_copy_mode(res["copy"].as<std::string>());
-  const char* tmp = std::getenv("TMPDIR");
-  s.copy_dir = res.count("copy-dir") ? res["copy-dir"].as<std::string>() : (tmp && *tmp ? tmp : "/var/tmp");
-  if (s.copy_dir.empty()) throw UsageError("--copy-dir must not be empty");
+  if (res.count("copy-dir")) {
+    s.copy_dir = res["copy-dir"].as<std::string>();
+    if (s.copy_dir.empty()) throw UsageError("--copy-dir must not be empty");
+  }
   s.step_pages = res["copy-step-pages"].as<int>();
   if (s.step_pages < 1) throw UsageError("--copy-step-pages must be at least 1");
 }
@@ -93,7 +94,7 @@ Options parse_options(int argc, char** argv, bool& done) {
       ("busy-timeout", "milliseconds to wait for a writer's lock", cxxopts::value<int>()->default_value("10000"), "MS")
       ("copy", "read a page copy of the file, not the file: auto (unless WAL), always, never",
        cxxopts::value<std::string>()->default_value("auto"), "MODE")
-      ("copy-dir", "directory of the scratch copy (default: $TMPDIR, else /var/tmp)", cxxopts::value<std::string>(),
+      ("copy-dir", "directory of the scratch copy (default: /dev/shm when it fits, else $TMPDIR, else /var/tmp)", cxxopts::value<std::string>(),
        "DIR")
       ("copy-step-pages", "pages copied per step under the file's lock",
        cxxopts::value<int>()->default_value("1024"), "N")

@@ -1,6 +1,7 @@
 #include "source.hpp"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "scratch.hpp"
 #include "sqlite/statement.hpp"
 
 namespace syncpipe::snapshot {
@@ -32,30 +34,28 @@ bool wants_copy(const SourceOptions& opt, bool wal) {
 }
 
 // Restarts of a stepwise copy of a rollback-journal file before it is taken
-// in one locked file copy instead (under constant writes a stepwise copy
-// would end only with one step of the whole file, far slower than the
-// kernel's copy of its bytes).
+// in two passes instead, the second under one lock (under constant writes a
+// stepwise copy would end only with one step of the whole file, a copy under
+// the lock; the second pass is a read).
 constexpr int kMaxRestarts = 2;
 
 // Copies the file into `dest`; returns the line -v logs.
 std::string copy_source(sqlite::Database& file, const std::string& dest, int step_pages, bool wal) {
   auto s = sqlite::backup_to(file, dest, step_pages, wal ? -1 : kMaxRestarts);
   if (s.gave_up) {
-    auto c = sqlite::copy_file_locked(file, dest);
-    return fmt::format("{} stepwise copies restarted by writes, then copied {} bytes under one lock held {:.0f} ms",
-                       s.restarts + 1, c.bytes, c.held_s * 1000);
+    auto c = sqlite::copy_file_verified(file, dest);
+    return fmt::format("{} stepwise copies restarted by writes, then copied {} bytes unlocked and read them again "
+                       "under one lock held {:.0f} ms ({} bytes had changed)",
+                       s.restarts + 1, c.bytes, c.held_s * 1000, c.changed);
   }
   return fmt::format(
       "copied {} pages in {} steps ({} restarts after writes, {} pages per step at the end, longest step {:.0f} ms)",
       s.pages, s.steps, s.restarts, s.last_step_pages, s.longest_step_s * 1000);
 }
 
-std::string make_scratch_dir(const std::string& parent) {
-  std::string templ = parent + "/sync-snapshot.XXXXXX";
-  if (!mkdtemp(templ.data()))
-    throw RuntimeError(fmt::format("{}: cannot create a scratch directory for the copy: {} (see --copy-dir)",
-                                   parent, std::strerror(errno)));
-  return templ;
+std::int64_t file_size(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
 }  // namespace
@@ -70,7 +70,8 @@ CopyMode parse_copy_mode(const std::string& text) {
 Source::Source(const SourceOptions& opt) : file_(sqlite::Database::open_readonly(opt.file, opt.busy_timeout_ms)) {
   const bool wal = is_wal(file_);
   if (!wants_copy(opt, wal)) return;
-  dir_ = make_scratch_dir(opt.copy_dir);
+  const std::string parent = opt.copy_dir.empty() ? default_copy_dir(file_size(opt.file)) : opt.copy_dir;
+  dir_ = make_scratch_dir(parent);
   std::string how;
   try {
     how = copy_source(file_, dir_ + "/copy.db", opt.step_pages, wal);
@@ -83,7 +84,7 @@ Source::Source(const SourceOptions& opt) : file_(sqlite::Database::open_readonly
   // Open, the copy is read through its descriptor: removed now, it leaves
   // nothing behind however this run ends (killed included).
   remove_scratch();
-  log::debug("{}: {}; the file is no longer locked by this snapshot", opt.file, how);
+  log::debug("{}: {} into {}; the file is no longer locked by this snapshot", opt.file, how, parent);
 }
 
 void Source::remove_scratch() {

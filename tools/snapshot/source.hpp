@@ -7,9 +7,9 @@
 // file with the backup API (sqlite/backup.hpp), one short step under the lock
 // at a time, and the stream is read from that copy: once the copy is done,
 // the tenant file is no longer locked, however slow the consumer. When writes
-// keep restarting that copy, the file's bytes are copied under one shared
-// lock instead (sqlite::copy_file_locked). A WAL file is read in place: WAL
-// readers never block writers.
+// keep restarting that copy, the file's bytes are copied unlocked and read
+// again under one shared lock (sqlite::copy_file_verified). A WAL file is read
+// in place: WAL readers never block writers.
 #pragma once
 
 #include <optional>
@@ -28,7 +28,7 @@ CopyMode parse_copy_mode(const std::string& text);
 struct SourceOptions {
   std::string file;
   CopyMode copy = CopyMode::Auto;
-  std::string copy_dir;  // where the scratch copy lives while the snapshot runs
+  std::string copy_dir;  // where the scratch copy lives while the snapshot runs; empty: default_copy_dir
   int busy_timeout_ms = 10000;
   int step_pages = 1024;
 };
