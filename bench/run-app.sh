@@ -9,7 +9,7 @@
 # Two more figures make the worst write readable on a busy machine:
 #   - the writer alone: right after the sync, the same writer makes as many commits on the same file with no
 #     sync running (app_MODE_alone_*): what the disk and the scheduler cost a commit by themselves;
-#   - how long the snapshot held the file (app_MODE_lock_ms): the locked copy's hold, or the longest step of
+#   - how long the snapshot held the file (app_MODE_lock_ms): the hold of the copy's locked pass, or the longest step of
 #     the stepwise copy, from sync-snapshot -v; none for --copy never, which reads under its lock throughout.
 
 app_writer_py() {

@@ -36,7 +36,7 @@ std::int64_t memory_available() {
 
 bool fits_in_memory(std::int64_t bytes) {
   struct statvfs fs {};
-  if (statvfs("/dev/shm", &fs) != 0) return false;
+  if (access("/dev/shm", W_OK | X_OK) != 0 || statvfs("/dev/shm", &fs) != 0) return false;
   const auto shm_free = static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize);
   return bytes <= shm_free / 2 && bytes <= memory_available() / 4;
 }
