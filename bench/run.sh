@@ -37,7 +37,8 @@
 #   BENCH_SNAPSHOT / BENCH_DIFF / BENCH_RESOLVE / BENCH_LOAD (override a stage's executable),
 #   BENCH_ONLY (a comma list of the parts to run: load = round 1, sync = round 2 and the big chat,
 #   tiny, app; default all; the report shows only what ran),
-#   PGCLUSTER_PORT (see tests/lib/pgcluster.sh).
+#   PGCLUSTER_PORT, PGCLUSTER_TMPDIR (see tests/lib/pgcluster.sh; /dev/shm keeps PostgreSQL's writes off the
+#   tenant's disk, as a remote PostgreSQL would: bench/README.md, the app at L).
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
