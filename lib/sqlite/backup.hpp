@@ -16,7 +16,7 @@ struct BackupStats {
   std::int64_t steps = 0;        // sqlite3_backup_step calls
   std::int64_t restarts = 0;     // copies started again after another connection wrote the source
   std::int64_t last_step_pages = 0;  // pages per step when the copy finished
-  bool gave_up = false;          // max_restarts reached: the copy is incomplete (see copy_file_locked)
+  bool gave_up = false;          // max_restarts reached: the copy is incomplete (see copy_file_verified)
   double longest_step_s = 0;     // the longest step: the longest a writer of the source could wait on it
 };
 

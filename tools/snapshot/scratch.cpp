@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <fmt/format.h>
@@ -26,11 +27,10 @@ constexpr std::string_view kPrefix = "sync-snapshot.";
 // MemAvailable from /proc/meminfo, in bytes; 0 when unknown.
 std::int64_t memory_available() {
   std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::int64_t kib = 0;
-  std::string unit;
-  while (in >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024;
+  std::string line;
+  long long kib = 0;
+  while (std::getline(in, line))  // "MemAvailable:   23930724 kB"; some lines have no unit
+    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kib) == 1) return kib * 1024;
   return 0;
 }
 
