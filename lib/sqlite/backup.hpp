@@ -51,9 +51,9 @@ BackupStats backup_to(Database& src, const std::string& dest_path, int step_page
 //   1. unlocked: the file is copied in 1 MiB chunks, each hashed (XXH3-128) as
 //      it is written; writers commit meanwhile, so this image may be torn;
 //   2. under one SHARED lock (no writer can change a rollback-journal file, and
-//      SQLite has rolled back any hot journal): the file is read again, and each
-//      chunk whose hash or length differs, or that is new, is written again;
-//      the copy is cut to the file's size.
+//      SQLite has rolled back any hot journal): the file is mapped and hashed
+//      again in place, and each chunk whose hash or length differs, or that is
+//      new, is written again; the copy is cut to the file's size.
 // The result is the file as it was under the lock: a consistent image. For a
 // rollback-journal file only (a WAL file's last commits are in -wal).
 // `between` runs after the first pass (tests change the file there).

@@ -157,11 +157,11 @@ std::string read_bytes(const std::string& path) {
 }
 
 // A rollback-journal file of several 1 MiB chunks.
-void make_chunked_db(const std::string& path) {
+void make_chunked_db(const std::string& path, int rows = 4000) {
   Database db = Database::open_readwrite(path, true);
   db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB); "
-          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
-          "INSERT INTO t SELECT i, randomblob(1000) FROM n");
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(rows) +
+          ") INSERT INTO t SELECT i, randomblob(1000) FROM n");
 }
 
 // The verified copy: what writers change between its unlocked pass and its locked one is copied again, so
@@ -178,6 +178,22 @@ TEST_F(SqliteTest, VerifiedCopyTakesWritesBetweenItsPasses) {
   const std::string want = read_bytes(path("src.db"));
   EXPECT_EQ(copy.bytes, static_cast<std::int64_t>(want.size()));
   EXPECT_GT(copy.changed, 0);
+  EXPECT_TRUE(read_bytes(path("copy.db")) == want) << "the copy differs from the file";
+}
+
+// The locked pass maps the file 32 MiB at a time: changes past the first window, and a last chunk that is
+// not whole, are copied too.
+TEST_F(SqliteTest, VerifiedCopyTakesWritesBeyondItsFirstWindow) {
+  make_chunked_db(path("src.db"), 40000);  // about 39 MiB: two windows, the last chunk not whole
+  Database src = Database::open_readonly(path("src.db"));
+  auto copy = copy_file_verified(src, path("copy.db"), [&] {
+    Database w = Database::open_readwrite(path("src.db"), false);
+    w.exec("UPDATE t SET b = randomblob(1000) WHERE id IN (7, 39000); INSERT INTO t VALUES (40001, randomblob(3000))");
+  });
+  const std::string want = read_bytes(path("src.db"));
+  ASSERT_GT(want.size(), std::size_t{36} << 20);
+  EXPECT_EQ(copy.bytes, static_cast<std::int64_t>(want.size()));
+  EXPECT_GE(copy.changed, std::int64_t{2} << 20);
   EXPECT_TRUE(read_bytes(path("copy.db")) == want) << "the copy differs from the file";
 }
 
