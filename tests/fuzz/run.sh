@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
         echo "ok $n - fuzz $t: $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") runs in ${seconds}s"
         passed=$((passed + 1))
     else
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|artifact_prefix|Test unit written)' "$log" | head -n 8 |
+        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*runtime error|.*terminat|artifact_prefix|Test unit written)' "$log" | head -n 8 |
             sed 's/^/# /'
         echo "not ok $n - fuzz $t (log: $log)"
         failed=$((failed + 1))
