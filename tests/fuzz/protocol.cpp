@@ -38,6 +38,7 @@ void parse_one(syncpipe::ndjson::Reader& r) {
     case RecordType::Base: parse_base(r); break;
     case RecordType::Lease: parse_lease(r); break;
     case RecordType::Header: parse_header(r); break;
+    case RecordType::SqliteSchema: parse_sqlite_schema(r); break;
     case RecordType::Other: break;
   }
 }
