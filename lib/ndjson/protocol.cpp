@@ -93,20 +93,22 @@ Column parse_column(sj::ondemand::object obj, const Reader& r) {
   Column c;
   auto get_str = [&](const char* f, std::string& out) {
     std::string_view s;
-    if (obj.find_field_unordered(f).get_string().get(s)) r.fail(fmt::format("column: bad \"{}\"", f));
+    if (find_any_order(obj, f).get_string().get(s)) r.fail(fmt::format("column: bad \"{}\"", f));
     out = s;
   };
   get_str("name", c.name);
   get_str("decl", c.decl);
   bool nn = false;
-  if (obj.find_field_unordered("notnull").get_bool().get(nn)) r.fail("column: bad \"notnull\"");
+  if (find_any_order(obj, "notnull").get_bool().get(nn)) r.fail("column: bad \"notnull\"");
   c.notnull = nn;
   std::int64_t pk = 0;
-  if (obj.find_field_unordered("pk").get_int64().get(pk)) r.fail("column: bad \"pk\"");
+  if (find_any_order(obj, "pk").get_int64().get(pk)) r.fail("column: bad \"pk\"");
   c.pk = static_cast<int>(pk);
   // A TEXT value (write_table() uses JsonBuf::text), or null.
   sj::ondemand::value d;
-  if (!obj.find_field_unordered("dflt").get(d)) {
+  const auto err = find_any_order(obj, "dflt").get(d);
+  if (err && err != sj::NO_SUCH_FIELD) r.fail("column: bad \"dflt\"");
+  if (!err) {
     Value dv = decode_value(d, r);
     if (dv.kind == Kind::Text) c.dflt = std::move(dv.s);
   }
@@ -283,7 +285,7 @@ namespace {
 // A protocol TEXT value (a string, or text_b64) of an object's field.
 std::optional<std::string> object_text(sj::ondemand::object& obj, const char* field, const Reader& r) {
   sj::ondemand::value v;
-  if (obj.find_field_unordered(field).get(v)) r.fail(fmt::format("sqlite_schema object: missing \"{}\"", field));
+  if (find_any_order(obj, field).get(v)) r.fail(fmt::format("sqlite_schema object: missing \"{}\"", field));
   Value val = decode_value(v, r);
   if (val.kind == Kind::Null) return std::nullopt;
   if (val.kind != Kind::Text) r.fail(fmt::format("sqlite_schema object: \"{}\" is not text", field));

@@ -49,7 +49,7 @@ bool Reader::next() {
   im.current = l;
   auto err = im.parser.iterate(l.data(), l.size(), im.lines.capacity_after(l.data())).get(im.doc);
   if (err) fail(fmt::format("not a JSON record: {}", sj::error_message(err)));
-  if (auto e = im.doc.find_field_unordered("t").get_string().get(im.type)) {
+  if (auto e = find_any_order(im.doc, "t").get_string().get(im.type)) {
     // simdjson finds some malformed lines (one cut short inside an object) only while it reads them
     if (e != sj::NO_SUCH_FIELD && e != sj::INCORRECT_TYPE) fail(fmt::format("not a JSON record: {}", sj::error_message(e)));
     fail(fmt::format("record without a string field \"t\": {}", sj::error_message(e)));
@@ -73,7 +73,7 @@ std::string_view Reader::type() { return impl_->type; }
 bool Reader::Impl::present(std::string_view name, sj::ondemand::value& out, const Reader& r) {
   // An earlier error may have left the document abandoned: reading it again dereferences null.
   if (!doc.is_alive()) r.fail(fmt::format("field \"{}\": malformed record", name));
-  auto res = doc.find_field_unordered(name);
+  auto res = find_any_order(doc, name);
   if (res.error() == sj::NO_SUCH_FIELD) return false;
   if (res.error()) r.fail(fmt::format("field \"{}\": {}", name, sj::error_message(res.error())));
   out = res.value_unsafe();

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/exit_codes.hpp"
+#include "ndjson/protocol.hpp"
 #include "ndjson/reader.hpp"
 
 using namespace syncpipe;
@@ -45,7 +46,23 @@ constexpr std::string_view kDeadDocument =
     R"({"t":"table","table":"x","columns":[{"name":"id","decl":"TEXT","notnull":true,"pk":1,"dflt":})"
     "\n";
 
+// A column object broken after its last field ("dflt":"," then a stray string
+// and brackets). Reading "key" after the columns made simdjson search the
+// record again from its first field, assuming it valid, and fail an assertion
+// there: the tool aborted (SIGABRT). Found by the protocol target in CI.
+constexpr std::string_view kBrokenColumn =
+    R"({"t":"table","table":"tag","columns":[{"name":"id","decl":"TEXT","notnull":true,"pk":1,"dflt":null},)"
+    R"({"name":"n","decl":"INTEGER","notnull":false,"pk":0,"dflt":",""]}0k25393aabbccddeeff"]})"
+    "\n";
+
 }  // namespace
+
+// A record whose structure breaks inside an array is refused, not an abort.
+TEST(FuzzRegression, FieldAfterABrokenArrayIsRefused) {
+  Reader r(bytes_of(kBrokenColumn), "fz");
+  ASSERT_TRUE(r.next());
+  expect_bad_input([&] { parse_table(r); }, "fz:1:");
+}
 
 // One field read fails on the dead document; every later one must fail too.
 TEST(FuzzRegression, FieldAfterAFailedFieldIsRefused) {
