@@ -93,6 +93,8 @@ struct Chunk {
 
 bool same(const Chunk& a, const Chunk& b) { return a.size == b.size && XXH128_isEqual(a.hash, b.hash); }
 
+Chunk chunk_of(const char* bytes, std::size_t size) { return Chunk{XXH3_128bits(bytes, size), size}; }
+
 // Reads chunk `i` of `in` into buf; returns its size and hash (size 0 past the end).
 Chunk read_chunk(int in, std::vector<char>& buf, std::size_t i, const std::string& path) {
   std::size_t got = 0;
@@ -104,7 +106,7 @@ Chunk read_chunk(int in, std::vector<char>& buf, std::size_t i, const std::strin
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
-  return Chunk{XXH3_128bits(buf.data(), got), got};
+  return chunk_of(buf.data(), got);
 }
 
 void write_bytes(int out, const char* bytes, std::size_t i, std::size_t size, const std::string& path) {
@@ -172,12 +174,12 @@ std::int64_t copy_changed(int in, int out, const std::vector<Chunk>& seen, const
                           const std::string& dest, std::int64_t& changed) {
   const std::size_t size = size_of(in, src), window = kWindowChunks * kChunk;
   for (std::size_t at = 0; at < size; at += window) {
-    const Mapping map(in, at, std::min(window, size - at), src);
-    for (std::size_t off = at; off < std::min(at + window, size); off += kChunk) {
+    const std::size_t end = std::min(at + window, size);
+    const Mapping map(in, at, end - at, src);
+    for (std::size_t off = at; off < end; off += kChunk) {
       const std::size_t i = off / kChunk, n = std::min(kChunk, size - off);
       const char* bytes = map.data() + (off - at);
-      const Chunk c{XXH3_128bits(bytes, n), n};
-      if (i >= seen.size() || !same(c, seen[i])) {
+      if (i >= seen.size() || !same(chunk_of(bytes, n), seen[i])) {
         write_bytes(out, bytes, i, n, dest);
         changed += static_cast<std::int64_t>(n);
       }
