@@ -21,7 +21,7 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-seconds=30 runs=-1 seed="" build="$repo/build-fuzz" targets=()
+seconds=30 runs="" seed="" build="$repo/build-fuzz" targets=()
 while (($#)); do
     case "$1" in
         --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
@@ -33,10 +33,11 @@ while (($#)); do
         *) targets+=("$1"); shift ;;
     esac
 done
-for n in "$seconds" "${runs#-}" "${seed:-0}"; do
+for n in "$seconds" "${runs:-0}" "${seed:-0}"; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "fuzz: --seconds, --runs and --seed take a whole number, not '$n'" >&2; exit 64; }
 done
-extra=(-runs="$runs")
+extra=()
+[[ -z "$runs" ]] || extra+=(-runs="$runs")
 [[ -z "$seed" ]] || extra+=(-seed="$seed")
 ((${#targets[@]})) || targets=(ndjson_reader protocol copy_text resolve_config)
 build="$(realpath -m "$build")"
